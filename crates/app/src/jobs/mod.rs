@@ -1,0 +1,94 @@
+//! Background jobs: every side effect of a state change runs as one of these.
+//!
+//! A job is enqueued with [`enqueue`] on the caller's transaction, so it exists if and
+//! only if the change committed. Workers ([`runner`]) claim jobs under a lease, run
+//! them, and retry failures with exponential backoff until the job's attempts are
+//! spent; then it is kept as `dead`, visible to admins, and can be retried by hand.
+//! Handlers must be idempotent: a worker that crashes after doing the work but before
+//! recording it makes the job run again.
+
+pub mod runner;
+
+use crate::error::{AppError, AppResult};
+use crate::mail::OutgoingEmail;
+use convene_store::{NewJob, Tx};
+use serde::{Deserialize, Serialize};
+
+/// Every kind of job, with its payload.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Job {
+    SendEmail(OutgoingEmail),
+}
+
+impl Job {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::SendEmail(_) => "send_email",
+        }
+    }
+
+    /// How often a job is tried before it is declared dead.
+    fn max_attempts(&self) -> i64 {
+        match self {
+            // About a day of retries with the backoff below.
+            Job::SendEmail(_) => 30,
+        }
+    }
+
+    /// Payloads are stored without the enum tag: the kind column names it.
+    fn payload(&self) -> AppResult<String> {
+        let value = match self {
+            Job::SendEmail(m) => serde_json::to_string(m),
+        };
+        value.map_err(|e| AppError::Unexpected(e.into()))
+    }
+
+    pub fn parse(kind: &str, payload: &str) -> Result<Self, String> {
+        match kind {
+            "send_email" => serde_json::from_str(payload)
+                .map(Job::SendEmail)
+                .map_err(|e| format!("bad send_email payload: {e}")),
+            other => Err(format!("unknown job kind '{other}'")),
+        }
+    }
+}
+
+/// Enqueues `job` in the caller's transaction; `dedupe_key` makes a repeat a no-op.
+pub async fn enqueue(tx: &mut Tx, job: &Job, dedupe_key: Option<String>, now: jiff::Timestamp) -> AppResult<()> {
+    let org_id = match job {
+        Job::SendEmail(m) => m.org_id,
+    };
+    tx.enqueue(
+        &NewJob {
+            kind: job.kind().to_string(),
+            payload: job.payload()?,
+            dedupe_key,
+            org_id,
+            max_attempts: job.max_attempts(),
+            run_at: now,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_round_trips_through_kind_and_text() {
+        let job = Job::SendEmail(OutgoingEmail {
+            org_id: None,
+            to: "a@b.com".into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: None,
+        });
+        assert_eq!(Job::parse(job.kind(), &job.payload().unwrap()).unwrap(), job);
+        assert!(Job::parse("nope", "{}").is_err());
+        assert!(Job::parse("send_email", "{").is_err());
+    }
+}
