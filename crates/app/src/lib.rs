@@ -21,6 +21,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod locks;
 pub mod mail;
+pub mod operations;
 pub mod org;
 pub mod passwords;
 pub mod secrets;

@@ -1,0 +1,71 @@
+//! The REST API under `/api/v1`: JSON, API-key auth, cursor pagination, errors as
+//! `{"error":{"code","message","details"}}`, described at `/api/v1/openapi.json`.
+
+mod handlers;
+pub mod types;
+
+use crate::error::WebError;
+use crate::AppState;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub fn routes() -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/me", get(me))
+        .route("/users", get(list_users))
+        .route("/users/{id}", get(get_user).patch(change_role))
+        .route("/users/{id}/deactivate", post(deactivate))
+        .route("/users/{id}/reactivate", post(reactivate))
+        .route("/users/{id}/resend-invitation", post(resend_invitation))
+        .route("/users/{id}/photo", get(get_photo).put(put_photo).delete(delete_photo))
+        .route("/invitations", post(invite))
+        .route("/groups", get(list_groups).post(create_group))
+        .route("/groups/{id}", get(get_group).patch(rename_group).delete(delete_group))
+        .route("/groups/{id}/members/{user_id}", put(add_member).delete(remove_member))
+        .route("/org", get(get_org).patch(update_org))
+        .route("/locks/{resource}", get(get_lock).post(acquire_lock))
+        .route("/locks/{resource}/release", post(release_lock))
+        .route("/audit-log", get(audit_log))
+        .route("/jobs", get(list_jobs))
+        .route("/jobs/{id}/retry", post(retry_job))
+        .route("/outbox", get(list_outbox))
+        .route("/outbox/{id}", get(get_outbox))
+        .route("/api-keys", get(list_api_keys).post(create_api_key))
+        .route("/api-keys/{id}", axum::routing::delete(revoke_api_key))
+        .fallback(|| async { WebError::new(StatusCode::NOT_FOUND, "not_found", "no such API route; see /api/v1/openapi.json") })
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("cnv_…").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Convene API", version = "1", description = "Manage users, groups and settings of a Convene organization. Authenticate with `Authorization: Bearer <API key>`."),
+    servers((url = "/api/v1")),
+    security(("api_key" = [])),
+    modifiers(&BearerAuth),
+    paths(
+        handlers::me, handlers::list_users, handlers::get_user, handlers::change_role, handlers::deactivate,
+        handlers::reactivate, handlers::resend_invitation, handlers::get_photo, handlers::put_photo, handlers::delete_photo,
+        handlers::invite, handlers::list_groups, handlers::create_group, handlers::get_group, handlers::rename_group,
+        handlers::delete_group, handlers::add_member, handlers::remove_member, handlers::get_org, handlers::update_org,
+        handlers::get_lock, handlers::acquire_lock, handlers::release_lock, handlers::audit_log, handlers::list_jobs,
+        handlers::retry_job, handlers::list_outbox, handlers::get_outbox, handlers::list_api_keys, handlers::create_api_key,
+        handlers::revoke_api_key,
+    )
+)]
+pub struct ApiDoc;
