@@ -1,0 +1,126 @@
+//! Configuration: built-in defaults, then a TOML file, then `CONVENE_*` environment
+//! variables (`__` separates nested keys: `CONVENE_MAIL__SMTP__HOST`). With nothing
+//! configured at all, Convene runs on SQLite in `./convene-data`.
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where the SQLite database and the encryption key file live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to SQLite in the data folder.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    /// The public URL of this server, used in emailed links; defaults to `http://<listen>`.
+    pub base_url: Option<String>,
+    /// `text` (default) or `json`.
+    pub log_format: String,
+    /// Encryption key file; defaults to `<data_dir>/secret.key`.
+    pub key_file: Option<PathBuf>,
+    pub invite_ttl_hours: u64,
+    pub session_idle_hours: u64,
+    pub lock_idle_minutes: u64,
+    pub jobs: JobsConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    pub workers: usize,
+    pub poll_interval_ms: u64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    pub from: String,
+    pub smtp: Option<SmtpConfig>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` (default) or `tls`.
+    #[serde(default = "default_security")]
+    pub security: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+fn default_security() -> String {
+    "starttls".into()
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database URL may hold a password.
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_url.as_ref().map(|u| u.split(':').next().unwrap_or("?")))
+            .field("base_url", &self.base_url)
+            .field("jobs", &self.jobs)
+            .field("smtp", &self.mail.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)))
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("convene-data"),
+            database_url: None,
+            database_max_connections: 16,
+            base_url: None,
+            log_format: "text".into(),
+            key_file: None,
+            invite_ttl_hours: 7 * 24,
+            session_idle_hours: 7 * 24,
+            lock_idle_minutes: 10,
+            jobs: JobsConfig { workers: 2, poll_interval_ms: 500 },
+            mail: MailConfig { from: "Convene <no-reply@convene.localhost>".into(), smtp: None },
+        }
+    }
+}
+
+impl Config {
+    /// Defaults ← `file` (or `CONVENE_CONFIG`, or `./convene.toml` when present) ← env.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("CONVENE_CONFIG").map(PathBuf::from))
+            .or_else(|| Path::new("convene.toml").exists().then(|| PathBuf::from("convene.toml")));
+        if let Some(f) = &file {
+            anyhow::ensure!(f.exists(), "the configuration file {} does not exist", f.display());
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("CONVENE_").split("__").ignore(&["config"]));
+        fig.extract().context("reading the configuration")
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("convene.db").display())
+        })
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
+    pub fn uses_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+}
