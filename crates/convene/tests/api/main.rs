@@ -1,1 +1,5 @@
-fn main() {}
+//! The integration suite: one binary, each test with its own server and database
+//! (SQLite by default; PostgreSQL when `CONVENE_TEST_POSTGRES` is set).
+
+mod accounts;
+mod users;

@@ -1,11 +1,13 @@
 -- Foundation: tenants, accounts, sessions, API keys, groups, audit log, admin locks,
 -- the durable job queue and the local mail outbox. All instants are Unix milliseconds (UTC).
+-- SQLite has no boolean type that the sqlx Any driver maps, so flags are INTEGER 0/1 here
+-- and BOOLEAN in PostgreSQL; the store reads both through `get_bool`.
 
 CREATE TABLE orgs (
     id TEXT PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
-    uses_salesforce BOOLEAN NOT NULL DEFAULT FALSE,
+    uses_salesforce INTEGER NOT NULL DEFAULT FALSE,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -21,7 +23,7 @@ CREATE TABLE users (
     permissions BIGINT NOT NULL DEFAULT 0,
     status TEXT NOT NULL,
     password_hash TEXT,
-    has_photo BOOLEAN NOT NULL DEFAULT FALSE,
+    has_photo INTEGER NOT NULL DEFAULT FALSE,
     meeting_location TEXT NOT NULL DEFAULT 'unset',
     manual_details TEXT,
     action_reasons BIGINT NOT NULL DEFAULT 0,
