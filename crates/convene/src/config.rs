@@ -106,7 +106,8 @@ impl Config {
             anyhow::ensure!(f.exists(), "the configuration file {} does not exist", f.display());
             fig = fig.merge(Toml::file(f));
         }
-        fig = fig.merge(Env::prefixed("CONVENE_").split("__").ignore(&["config"]));
+        // These CONVENE_* variables belong to the CLI, the log filter and the test suites.
+        fig = fig.merge(Env::prefixed("CONVENE_").split("__").ignore(&["config", "log", "test_postgres", "browser_tests"]));
         fig.extract().context("reading the configuration")
     }
 

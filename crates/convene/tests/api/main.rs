@@ -2,4 +2,9 @@
 //! (SQLite by default; PostgreSQL when `CONVENE_TEST_POSTGRES` is set).
 
 mod accounts;
+mod cli;
+mod email;
+mod groups;
+mod jobs;
+mod locks;
 mod users;
