@@ -2,6 +2,7 @@
 //! (SQLite by default; PostgreSQL when `CONVENE_TEST_POSTGRES` is set).
 
 mod accounts;
+mod architecture;
 mod cli;
 mod email;
 mod groups;
