@@ -3,7 +3,10 @@
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult, NotFoundAs};
 use crate::{audit, passwords, tokens, App};
-use convene_domain::{Email, OrgId, OrgName, OrgSlug, Password, PermissionSet, PersonName, Role, TimeZoneName, UserId, UserStatus};
+use convene_domain::{
+    Email, OrgId, OrgName, OrgSlug, Password, PermissionSet, PersonName, Role, TimeZoneName,
+    UserId, UserStatus,
+};
 use convene_store::{NewUser, OrgRow, SessionRow, StoreError, Tx, UserRow};
 use jiff::SignedDuration;
 
@@ -28,17 +31,34 @@ pub struct NewAdmin {
 
 impl App {
     fn session_expiry(&self, now: jiff::Timestamp) -> AppResult<jiff::Timestamp> {
-        let ttl = SignedDuration::try_from(self.settings.session_idle_ttl).map_err(|e| AppError::Unexpected(e.into()))?;
-        now.saturating_add(ttl).map_err(|e| AppError::Unexpected(e.into()))
+        let ttl = SignedDuration::try_from(self.settings.session_idle_ttl)
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+        now.saturating_add(ttl)
+            .map_err(|e| AppError::Unexpected(e.into()))
     }
 
-    pub(crate) async fn insert_session(&self, tx: &mut Tx, user: &UserRow) -> AppResult<NewSession> {
+    pub(crate) async fn insert_session(
+        &self,
+        tx: &mut Tx,
+        user: &UserRow,
+    ) -> AppResult<NewSession> {
         let now = self.now();
         let token = tokens::new_token();
         let csrf_token = tokens::new_token();
-        tx.insert_session(&tokens::hash_token(&token), user.id, user.org_id, &csrf_token, now, self.session_expiry(now)?)
-            .await?;
-        Ok(NewSession { token, csrf_token, user: user.clone() })
+        tx.insert_session(
+            &tokens::hash_token(&token),
+            user.id,
+            user.org_id,
+            &csrf_token,
+            now,
+            self.session_expiry(now)?,
+        )
+        .await?;
+        Ok(NewSession {
+            token,
+            csrf_token,
+            user: user.clone(),
+        })
     }
 
     /// True on a fresh install: the one-time setup page is open.
@@ -73,17 +93,25 @@ impl App {
         Ok(out)
     }
 
-    async fn create_org_admin(&self, tx: &mut Tx, a: &NewAdmin, password_hash: &str) -> AppResult<(OrgRow, UserRow)> {
+    async fn create_org_admin(
+        &self,
+        tx: &mut Tx,
+        a: &NewAdmin,
+        password_hash: &str,
+    ) -> AppResult<(OrgRow, UserRow)> {
         let now = self.now();
         let slug = match &a.org_slug {
             Some(s) => s.clone(),
-            None => OrgSlug::from_name(a.org_name.as_str()).map_err(|e| AppError::invalid("org", e))?,
+            None => {
+                OrgSlug::from_name(a.org_name.as_str()).map_err(|e| AppError::invalid("org", e))?
+            }
         };
         let org = match tx.org_by_slug(slug.as_str()).await {
             Ok(org) => org,
             Err(StoreError::NotFound) => {
                 let id = OrgId::new();
-                tx.insert_org(id, slug.as_str(), a.org_name.as_str(), now).await?;
+                tx.insert_org(id, slug.as_str(), a.org_name.as_str(), now)
+                    .await?;
                 tx.org(id).await?
             }
             Err(e) => return Err(e.into()),
@@ -113,19 +141,39 @@ impl App {
         })?;
         let user = tx.user(org.id, id).await?;
         let actor = Actor::from_user(&user);
-        audit::record(tx, &actor, "user.created_admin", audit::Target { kind: "user", id: Some(id.to_string()), label: a.email.as_str() }, serde_json::json!({}), now).await?;
+        audit::record(
+            tx,
+            &actor,
+            "user.created_admin",
+            audit::Target {
+                kind: "user",
+                id: Some(id.to_string()),
+                label: a.email.as_str(),
+            },
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         Ok((org, user))
     }
 
     /// Email + password sign-in. The same answer, after the same work, whether the
     /// email is unknown or the password wrong.
     pub async fn login(&self, email: &str, password: &str) -> AppResult<NewSession> {
-        let bad = || AppError::Invalid { field: "password", message: "the email or password is incorrect".into() };
+        let bad = || AppError::Invalid {
+            field: "password",
+            message: "the email or password is incorrect".into(),
+        };
         let Ok(email) = Email::parse(email) else {
             passwords::verify_dummy(password, self.settings.password_hash).await?;
             return Err(bad());
         };
-        let candidates = self.store.read().await?.login_candidates(email.normalized()).await?;
+        let candidates = self
+            .store
+            .read()
+            .await?
+            .login_candidates(email.normalized())
+            .await?;
         if candidates.is_empty() {
             passwords::verify_dummy(password, self.settings.password_hash).await?;
             return Err(bad());
@@ -146,13 +194,20 @@ impl App {
     pub async fn session(&self, token: &str) -> AppResult<SessionRow> {
         let now = self.now();
         let hash = tokens::hash_token(token);
-        let session = self.store.read().await?.session(&hash, now).await.or_not_found("session")?;
+        let session = self
+            .store
+            .read()
+            .await?
+            .session(&hash, now)
+            .await
+            .or_not_found("session")?;
         if session.user.status != UserStatus::Active {
             return Err(AppError::Unauthenticated);
         }
         if now.duration_since(session.last_seen_at) > SignedDuration::from_secs(60) {
             let mut tx = self.store.write().await?;
-            tx.touch_session(&hash, now, self.session_expiry(now)?).await?;
+            tx.touch_session(&hash, now, self.session_expiry(now)?)
+                .await?;
             tx.commit().await?;
         }
         Ok(session)
@@ -166,19 +221,45 @@ impl App {
     }
 
     /// Changes the signed-in user's own password and ends their other sessions.
-    pub async fn change_password(&self, actor: &Actor, current: &str, new: &Password) -> AppResult<NewSession> {
-        let stored = self.store.read().await?.password_hash(actor.user_id).await?;
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &Password,
+    ) -> AppResult<NewSession> {
+        let stored = self
+            .store
+            .read()
+            .await?
+            .password_hash(actor.user_id)
+            .await?;
         if !passwords::verify(current, stored.as_deref().unwrap_or("")).await? {
-            return Err(AppError::invalid("current_password", "the current password is incorrect"));
+            return Err(AppError::invalid(
+                "current_password",
+                "the current password is incorrect",
+            ));
         }
         let hash = passwords::hash(new, self.settings.password_hash).await?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        tx.set_password_hash(actor.org_id, actor.user_id, &hash, now).await?;
+        tx.set_password_hash(actor.org_id, actor.user_id, &hash, now)
+            .await?;
         tx.delete_sessions_of_user(actor.user_id).await?;
         let user = tx.user(actor.org_id, actor.user_id).await?;
         let session = self.insert_session(&mut tx, &user).await?;
-        audit::record(&mut tx, actor, "user.password_changed", audit::Target { kind: "user", id: Some(actor.user_id.to_string()), label: &actor.email }, serde_json::json!({}), now).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "user.password_changed",
+            audit::Target {
+                kind: "user",
+                id: Some(actor.user_id.to_string()),
+                label: &actor.email,
+            },
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(session)
     }

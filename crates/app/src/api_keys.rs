@@ -16,7 +16,8 @@ pub struct CreatedKey {
 fn parse_key(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("cnv_")?;
     let (prefix, secret) = rest.split_once('_')?;
-    (prefix.len() == 12 && prefix.chars().all(|c| c.is_ascii_hexdigit()) && secret.len() == 43).then_some((prefix, secret))
+    (prefix.len() == 12 && prefix.chars().all(|c| c.is_ascii_hexdigit()) && secret.len() == 43)
+        .then_some((prefix, secret))
 }
 
 impl App {
@@ -27,30 +28,69 @@ impl App {
     }
 
     /// For the operator's CLI, which acts outside any session.
-    pub async fn create_api_key_for(&self, org_slug: &str, email: &str, name: &str) -> AppResult<CreatedKey> {
+    pub async fn create_api_key_for(
+        &self,
+        org_slug: &str,
+        email: &str,
+        name: &str,
+    ) -> AppResult<CreatedKey> {
         let email = Email::parse(email).map_err(|e| AppError::invalid("email", e))?;
         let mut tx = self.store.read().await?;
-        let org = tx.org_by_slug(org_slug).await.or_not_found("organization")?;
-        let user = tx.user_by_email(org.id, email.normalized()).await.or_not_found("user")?;
+        let org = tx
+            .org_by_slug(org_slug)
+            .await
+            .or_not_found("organization")?;
+        let user = tx
+            .user_by_email(org.id, email.normalized())
+            .await
+            .or_not_found("user")?;
         drop(tx);
         if user.status != UserStatus::Active {
-            return Err(AppError::Conflict { code: "user_not_active", message: format!("{} is not an active user", user.email) });
+            return Err(AppError::Conflict {
+                code: "user_not_active",
+                message: format!("{} is not an active user", user.email),
+            });
         }
-        self.create_api_key_unchecked(&Actor::from_user(&user), name).await
+        self.create_api_key_unchecked(&Actor::from_user(&user), name)
+            .await
     }
 
     async fn create_api_key_unchecked(&self, actor: &Actor, name: &str) -> AppResult<CreatedKey> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid("name", "the key name must be 1–100 characters"));
+            return Err(AppError::invalid(
+                "name",
+                "the key name must be 1–100 characters",
+            ));
         }
         let prefix = tokens::random_hex(6);
         let key = format!("cnv_{prefix}_{}", tokens::new_token());
         let id = ApiKeyId::new();
         let now = self.now();
         let mut tx = self.store.write().await?;
-        tx.insert_api_key(id, actor.org_id, actor.user_id, name, &prefix, &tokens::hash_token(&key), now).await?;
-        audit::record(&mut tx, actor, "api_key.created", audit::Target { kind: "api_key", id: Some(id.to_string()), label: name }, serde_json::json!({"prefix": prefix}), now).await?;
+        tx.insert_api_key(
+            id,
+            actor.org_id,
+            actor.user_id,
+            name,
+            &prefix,
+            &tokens::hash_token(&key),
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "api_key.created",
+            audit::Target {
+                kind: "api_key",
+                id: Some(id.to_string()),
+                label: name,
+            },
+            serde_json::json!({"prefix": prefix}),
+            now,
+        )
+        .await?;
         let row = tx.api_key(actor.org_id, id).await?;
         tx.commit().await?;
         Ok(CreatedKey { row, key })
@@ -65,16 +105,24 @@ impl App {
             Err(StoreError::NotFound) => return Err(AppError::Unauthenticated),
             Err(e) => return Err(e.into()),
         };
-        if row.revoked_at.is_some() || !tokens::constant_time_eq(&row.key_hash, &tokens::hash_token(key)) {
+        if row.revoked_at.is_some()
+            || !tokens::constant_time_eq(&row.key_hash, &tokens::hash_token(key))
+        {
             return Err(AppError::Unauthenticated);
         }
-        let user = tx.user(row.org_id, row.user_id).await.or_not_found("user")?;
+        let user = tx
+            .user(row.org_id, row.user_id)
+            .await
+            .or_not_found("user")?;
         drop(tx);
         if user.status != UserStatus::Active {
             return Err(AppError::Unauthenticated);
         }
         let now = self.now();
-        if row.last_used_at.is_none_or(|t| now.duration_since(t) > jiff::SignedDuration::from_secs(60)) {
+        if row
+            .last_used_at
+            .is_none_or(|t| now.duration_since(t) > jiff::SignedDuration::from_secs(60))
+        {
             let mut tx = self.store.write().await?;
             tx.touch_api_key(row.id, now).await?;
             tx.commit().await?;
@@ -92,8 +140,22 @@ impl App {
         let now = self.now();
         let mut tx = self.store.write().await?;
         let key = tx.api_key(actor.org_id, id).await.or_not_found("API key")?;
-        tx.revoke_api_key(actor.org_id, id, now).await.or_not_found("API key")?;
-        audit::record(&mut tx, actor, "api_key.revoked", audit::Target { kind: "api_key", id: Some(id.to_string()), label: &key.name }, serde_json::json!({}), now).await?;
+        tx.revoke_api_key(actor.org_id, id, now)
+            .await
+            .or_not_found("API key")?;
+        audit::record(
+            &mut tx,
+            actor,
+            "api_key.revoked",
+            audit::Target {
+                kind: "api_key",
+                id: Some(id.to_string()),
+                label: &key.name,
+            },
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

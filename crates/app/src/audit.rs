@@ -54,8 +54,12 @@ impl App {
         actor.require(convene_domain::Permission::ViewAuditLog)?;
         let limit = limit.clamp(1, 200);
         let mut tx = self.store.read().await?;
-        let entries = tx.audit_log(actor.org_id, action_prefix, before, limit).await?;
-        let next = (entries.len() == limit as usize).then(|| entries.last().map(|e| e.id)).flatten();
+        let entries = tx
+            .audit_log(actor.org_id, action_prefix, before, limit)
+            .await?;
+        let next = (entries.len() == limit as usize)
+            .then(|| entries.last().map(|e| e.id))
+            .flatten();
         Ok(AuditPage { entries, next })
     }
 }

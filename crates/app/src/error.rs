@@ -6,7 +6,10 @@ use convene_store::StoreError;
 pub enum AppError {
     /// Input that does not parse; `field` names the input.
     #[error("{message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("you do not have permission to {0}")]
@@ -30,7 +33,10 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn invalid(field: &'static str, message: impl ToString) -> Self {
-        Self::Invalid { field, message: message.to_string() }
+        Self::Invalid {
+            field,
+            message: message.to_string(),
+        }
     }
 }
 

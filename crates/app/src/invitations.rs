@@ -49,15 +49,28 @@ impl App {
         }
         let candidates = parse_invite_list(addresses);
         if candidates.is_empty() {
-            return Err(AppError::invalid("emails", "enter at least one email address"));
+            return Err(AppError::invalid(
+                "emails",
+                "enter at least one email address",
+            ));
         }
         if candidates.len() > MAX_INVITES_PER_REQUEST {
-            return Err(AppError::invalid("emails", format!("at most {MAX_INVITES_PER_REQUEST} addresses per invitation")));
+            return Err(AppError::invalid(
+                "emails",
+                format!("at most {MAX_INVITES_PER_REQUEST} addresses per invitation"),
+            ));
         }
-        let permissions = if role == Role::CustomAdmin { permissions } else { PermissionSet::empty() };
+        let permissions = if role == Role::CustomAdmin {
+            permissions
+        } else {
+            PermissionSet::empty()
+        };
         let now = self.now();
         let expires_at = now
-            .saturating_add(SignedDuration::try_from(self.settings.invite_ttl).map_err(|e| AppError::Unexpected(e.into()))?)
+            .saturating_add(
+                SignedDuration::try_from(self.settings.invite_ttl)
+                    .map_err(|e| AppError::Unexpected(e.into()))?,
+            )
             .map_err(|e| AppError::Unexpected(e.into()))?;
 
         let mut tx = self.store.write().await?;
@@ -72,11 +85,16 @@ impl App {
             .collect();
         let existing = tx.existing_emails(actor.org_id, &wanted).await?;
 
-        let mut report = InviteReport { invited: vec![], rejected: vec![] };
+        let mut report = InviteReport {
+            invited: vec![],
+            rejected: vec![],
+        };
         for c in candidates {
             let email = match c.result {
                 Ok(e) if existing.contains(e.normalized()) => {
-                    report.rejected.push((c.raw, InviteRejection::AlreadyMember));
+                    report
+                        .rejected
+                        .push((c.raw, InviteRejection::AlreadyMember));
                     continue;
                 }
                 Ok(e) => e,
@@ -104,7 +122,8 @@ impl App {
             if let Some(g) = &group_row {
                 tx.add_group_member(g.id, id, now).await?;
             }
-            self.send_invitation(&mut tx, &org, actor, id, &email, now, expires_at).await?;
+            self.send_invitation(&mut tx, &org, actor, id, &email, now, expires_at)
+                .await?;
             audit::record(
                 &mut tx,
                 actor,
@@ -133,10 +152,25 @@ impl App {
         expires_at: jiff::Timestamp,
     ) -> AppResult<()> {
         let token = tokens::new_token();
-        tx.insert_invitation(org.id, user, &tokens::hash_token(&token), Some(actor.user_id), now, expires_at).await?;
+        tx.insert_invitation(
+            org.id,
+            user,
+            &tokens::hash_token(&token),
+            Some(actor.user_id),
+            now,
+            expires_at,
+        )
+        .await?;
         let url = format!("{}/join/{token}", self.settings.base_url);
         let expires = expires_at.strftime("%Y-%m-%d %H:%M UTC").to_string();
-        let mail = templates::invitation(org.id, &org.name, &actor.name, email.as_str(), &url, &expires);
+        let mail = templates::invitation(
+            org.id,
+            &org.name,
+            &actor.name,
+            email.as_str(),
+            &url,
+            &expires,
+        );
         jobs::enqueue(tx, &Job::SendEmail(mail), None, now).await
     }
 
@@ -145,33 +179,63 @@ impl App {
         actor.require(Permission::ManageUsers)?;
         let now = self.now();
         let expires_at = now
-            .saturating_add(SignedDuration::try_from(self.settings.invite_ttl).map_err(|e| AppError::Unexpected(e.into()))?)
+            .saturating_add(
+                SignedDuration::try_from(self.settings.invite_ttl)
+                    .map_err(|e| AppError::Unexpected(e.into()))?,
+            )
             .map_err(|e| AppError::Unexpected(e.into()))?;
         let mut tx = self.store.write().await?;
         let target = tx.user(actor.org_id, user).await.or_not_found("user")?;
         if target.status != UserStatus::Pending {
             return Err(AppError::Conflict {
                 code: "not_pending",
-                message: format!("{} has already joined; only pending users can be re-invited", target.email),
+                message: format!(
+                    "{} has already joined; only pending users can be re-invited",
+                    target.email
+                ),
             });
         }
         let org = tx.org(actor.org_id).await?;
-        let email = Email::parse(&target.email).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored email: {e}")))?;
-        self.send_invitation(&mut tx, &org, actor, user, &email, now, expires_at).await?;
-        audit::record(&mut tx, actor, "user.invitation_resent", audit::Target { kind: "user", id: Some(user.to_string()), label: &target.email }, serde_json::json!({}), now).await?;
+        let email = Email::parse(&target.email)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored email: {e}")))?;
+        self.send_invitation(&mut tx, &org, actor, user, &email, now, expires_at)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "user.invitation_resent",
+            audit::Target {
+                kind: "user",
+                id: Some(user.to_string()),
+                label: &target.email,
+            },
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.job_signal.notify_waiters();
         Ok(())
     }
 
-    pub(crate) async fn reinvite_in(&self, tx: &mut Tx, actor: &Actor, target: &UserRow) -> AppResult<()> {
+    pub(crate) async fn reinvite_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        target: &UserRow,
+    ) -> AppResult<()> {
         let now = self.now();
         let expires_at = now
-            .saturating_add(SignedDuration::try_from(self.settings.invite_ttl).map_err(|e| AppError::Unexpected(e.into()))?)
+            .saturating_add(
+                SignedDuration::try_from(self.settings.invite_ttl)
+                    .map_err(|e| AppError::Unexpected(e.into()))?,
+            )
             .map_err(|e| AppError::Unexpected(e.into()))?;
         let org = tx.org(actor.org_id).await?;
-        let email = Email::parse(&target.email).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored email: {e}")))?;
-        self.send_invitation(tx, &org, actor, target.id, &email, now, expires_at).await
+        let email = Email::parse(&target.email)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored email: {e}")))?;
+        self.send_invitation(tx, &org, actor, target.id, &email, now, expires_at)
+            .await
     }
 
     /// The invitation behind a join link, if it can still be accepted.
@@ -185,36 +249,78 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         if inv.used_at.is_some() {
-            return Err(AppError::Gone("This invitation was already used. Sign in with the password you chose.".into()));
+            return Err(AppError::Gone(
+                "This invitation was already used. Sign in with the password you chose.".into(),
+            ));
         }
         if inv.revoked_at.is_some() {
             return Err(AppError::Gone("This invitation was replaced by a newer one. Use the link in the most recent invitation email.".into()));
         }
         if inv.expires_at <= self.now() {
-            return Err(AppError::Gone("This invitation has expired. Ask an admin of your organization to resend it.".into()));
+            return Err(AppError::Gone(
+                "This invitation has expired. Ask an admin of your organization to resend it."
+                    .into(),
+            ));
         }
         let org = tx.org(inv.org_id).await?;
-        let user = tx.user(inv.org_id, inv.user_id).await.or_not_found("user")?;
+        let user = tx
+            .user(inv.org_id, inv.user_id)
+            .await
+            .or_not_found("user")?;
         if user.status != UserStatus::Pending {
-            return Err(AppError::Gone("This invitation is no longer valid for this account.".into()));
+            return Err(AppError::Gone(
+                "This invitation is no longer valid for this account.".into(),
+            ));
         }
-        Ok(PendingInvitation { org, user, invitation: inv })
+        Ok(PendingInvitation {
+            org,
+            user,
+            invitation: inv,
+        })
     }
 
     /// Accepts an invitation: sets name, password and time zone, activates the user
     /// and signs them in. The link works once.
-    pub async fn accept_invitation(&self, token: &str, name: PersonName, password: Password, time_zone: TimeZoneName) -> AppResult<NewSession> {
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        name: PersonName,
+        password: Password,
+        time_zone: TimeZoneName,
+    ) -> AppResult<NewSession> {
         let pending = self.pending_invitation(token).await?;
         let hash = passwords::hash(&password, self.settings.password_hash).await?;
         let now = self.now();
         let mut tx = self.store.write().await?;
         if !tx.use_invitation(pending.invitation.id, now).await? {
-            return Err(AppError::Gone("This invitation was already used. Sign in with the password you chose.".into()));
+            return Err(AppError::Gone(
+                "This invitation was already used. Sign in with the password you chose.".into(),
+            ));
         }
-        tx.activate_user(pending.org.id, pending.user.id, name.as_str(), time_zone.as_str(), &hash, now).await?;
+        tx.activate_user(
+            pending.org.id,
+            pending.user.id,
+            name.as_str(),
+            time_zone.as_str(),
+            &hash,
+            now,
+        )
+        .await?;
         let user = tx.user(pending.org.id, pending.user.id).await?;
         let actor = Actor::from_user(&user);
-        audit::record(&mut tx, &actor, "user.joined", audit::Target { kind: "user", id: Some(user.id.to_string()), label: &user.email }, serde_json::json!({}), now).await?;
+        audit::record(
+            &mut tx,
+            &actor,
+            "user.joined",
+            audit::Target {
+                kind: "user",
+                id: Some(user.id.to_string()),
+                label: &user.email,
+            },
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         let session = self.insert_session(&mut tx, &user).await?;
         tx.commit().await?;
         Ok(session)

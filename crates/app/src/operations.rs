@@ -11,7 +11,12 @@ impl App {
     /// Jobs of the caller's org (newest first), e.g. the dead ones.
     pub async fn jobs(&self, actor: &Actor, status: Option<JobStatus>) -> AppResult<Vec<JobRow>> {
         actor.require(Permission::ManageIntegrations)?;
-        Ok(self.store.read().await?.jobs(Some(actor.org_id), status, 200).await?)
+        Ok(self
+            .store
+            .read()
+            .await?
+            .jobs(Some(actor.org_id), status, 200)
+            .await?)
     }
 
     /// Puts a dead job back in the queue with fresh attempts.
@@ -19,8 +24,22 @@ impl App {
         actor.require(Permission::ManageIntegrations)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        tx.retry_dead_job(actor.org_id, id, now).await.or_not_found("dead job")?;
-        crate::audit::record(&mut tx, actor, "job.retried", crate::audit::Target { kind: "job", id: Some(id.to_string()), label: "job" }, serde_json::json!({}), now).await?;
+        tx.retry_dead_job(actor.org_id, id, now)
+            .await
+            .or_not_found("dead job")?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "job.retried",
+            crate::audit::Target {
+                kind: "job",
+                id: Some(id.to_string()),
+                label: "job",
+            },
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.job_signal.notify_waiters();
         Ok(())
@@ -29,11 +48,21 @@ impl App {
     /// The local outbox of the caller's org (when no SMTP server is configured).
     pub async fn outbox(&self, actor: &Actor, to: Option<&str>) -> AppResult<Vec<OutboxRow>> {
         actor.require(Permission::ManageUsers)?;
-        Ok(self.store.read().await?.outbox(actor.org_id, to, 200).await?)
+        Ok(self
+            .store
+            .read()
+            .await?
+            .outbox(actor.org_id, to, 200)
+            .await?)
     }
 
     pub async fn outbox_message(&self, actor: &Actor, id: OutboxId) -> AppResult<OutboxRow> {
         actor.require(Permission::ManageUsers)?;
-        self.store.read().await?.outbox_message(actor.org_id, id).await.or_not_found("message")
+        self.store
+            .read()
+            .await?
+            .outbox_message(actor.org_id, id)
+            .await
+            .or_not_found("message")
     }
 }

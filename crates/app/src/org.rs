@@ -14,13 +14,25 @@ pub struct OrgSettingsChange {
 
 impl App {
     /// Saves org settings if the caller still holds the org-settings lock.
-    pub async fn update_org_settings(&self, actor: &Actor, lock_token: &str, change: OrgSettingsChange) -> AppResult<OrgRow> {
+    pub async fn update_org_settings(
+        &self,
+        actor: &Actor,
+        lock_token: &str,
+        change: OrgSettingsChange,
+    ) -> AppResult<OrgRow> {
         actor.require(Permission::ManageIntegrations)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        self.check_lock(&mut tx, actor, &LockResource::OrgSettings, lock_token).await?;
+        self.check_lock(&mut tx, actor, &LockResource::OrgSettings, lock_token)
+            .await?;
         let before = tx.org(actor.org_id).await?;
-        tx.update_org(actor.org_id, change.name.as_str(), change.uses_salesforce, now).await?;
+        tx.update_org(
+            actor.org_id,
+            change.name.as_str(),
+            change.uses_salesforce,
+            now,
+        )
+        .await?;
         if before.uses_salesforce != change.uses_salesforce {
             // Whether users need a Salesforce connection is an org-wide fact.
             tx.recompute_org_action_reasons(actor.org_id).await?;
@@ -29,7 +41,11 @@ impl App {
             &mut tx,
             actor,
             "org.settings_updated",
-            audit::Target { kind: "org", id: Some(actor.org_id.to_string()), label: change.name.as_str() },
+            audit::Target {
+                kind: "org",
+                id: Some(actor.org_id.to_string()),
+                label: change.name.as_str(),
+            },
             serde_json::json!({
                 "name": {"from": before.name, "to": change.name.as_str()},
                 "uses_salesforce": {"from": before.uses_salesforce, "to": change.uses_salesforce},

@@ -2,7 +2,9 @@
 
 use crate::error::{AppError, AppResult};
 use anyhow::Context;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use convene_domain::Password;
 
@@ -42,7 +44,11 @@ pub async fn verify(password: &str, stored_hash: &str) -> AppResult<bool> {
     let stored = stored_hash.to_string();
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -53,7 +59,8 @@ pub async fn verify(password: &str, stored_hash: &str) -> AppResult<bool> {
 /// Spends about as long as a real verification, so that "no such user" and "wrong
 /// password" cannot be told apart by timing.
 pub async fn verify_dummy(password: &str, cost: HashCost) -> AppResult<()> {
-    let pw = Password::parse("dummy-password-for-timing").map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?;
+    let pw = Password::parse("dummy-password-for-timing")
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))?;
     let h = hash(&pw, cost).await?;
     verify(password, &h).await.map(|_| ())
 }

@@ -59,8 +59,11 @@ impl SecretBox {
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .map(|l| {
-                let bytes = B64.decode(l.trim_end_matches('=')).context("a key is not valid base64")?;
-                <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| anyhow::anyhow!("a key is not 32 bytes long"))
+                let bytes = B64
+                    .decode(l.trim_end_matches('='))
+                    .context("a key is not valid base64")?;
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| anyhow::anyhow!("a key is not 32 bytes long"))
             })
             .collect::<anyhow::Result<Vec<_>>>()
             .with_context(|| format!("parsing the key file {}", path.display()))?;
@@ -131,7 +134,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let sealed = a.seal(b"refresh-token-123").unwrap();
         assert!(!sealed.contains("refresh-token-123"));

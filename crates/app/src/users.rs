@@ -6,7 +6,9 @@ use crate::error::{AppError, AppResult, NotFoundAs};
 use crate::jobs::{self, Job};
 use crate::mail::templates;
 use crate::{audit, App};
-use convene_domain::{Permission, PermissionSet, PersonName, Role, TimeZoneName, UserFilter, UserId, UserStatus};
+use convene_domain::{
+    Permission, PermissionSet, PersonName, Role, TimeZoneName, UserFilter, UserId, UserStatus,
+};
 use convene_store::{ConnectionRow, FilterCount, GroupRow, UserQuery, UserRow};
 
 pub struct UsersPage {
@@ -45,23 +47,38 @@ impl App {
         if actor.can(Permission::ManageUsers) || actor.can(Permission::ManageGroups) {
             Ok(())
         } else {
-            Err(AppError::Forbidden("view the users of the organization".into()))
+            Err(AppError::Forbidden(
+                "view the users of the organization".into(),
+            ))
         }
     }
 
     pub async fn users_page(&self, actor: &Actor, query: UserQuery) -> AppResult<UsersPage> {
         Self::require_user_directory(actor)?;
-        if query.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-            return Err(AppError::invalid("q", "the search text must be at most 200 characters"));
+        if query
+            .search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 200)
+        {
+            return Err(AppError::invalid(
+                "q",
+                "the search text must be at most 200 characters",
+            ));
         }
         let limit = query.limit.clamp(1, 500);
         let mut tx = self.store.read().await?;
-        let users = tx.list_users(actor.org_id, &UserQuery { limit, ..query }).await?;
+        let users = tx
+            .list_users(actor.org_id, &UserQuery { limit, ..query })
+            .await?;
         let counts = tx.user_counts(actor.org_id).await?;
         let next = (users.len() == limit as usize)
             .then(|| users.last().map(|u| u.email.to_lowercase()))
             .flatten();
-        Ok(UsersPage { users, counts, next })
+        Ok(UsersPage {
+            users,
+            counts,
+            next,
+        })
     }
 
     pub async fn user_counts(&self, actor: &Actor) -> AppResult<Vec<FilterCount>> {
@@ -78,12 +95,22 @@ impl App {
         let user = tx.user(actor.org_id, id).await.or_not_found("user")?;
         let groups = tx.groups_of_user(id).await?;
         let connections = tx.connections_of_user(id).await?;
-        Ok(UserDetail { user, groups, connections })
+        Ok(UserDetail {
+            user,
+            groups,
+            connections,
+        })
     }
 
     /// Changes a user's role (and a custom admin's permissions). Only admins may make
     /// or unmake admins; the last active admin cannot be demoted.
-    pub async fn change_role(&self, actor: &Actor, id: UserId, role: Role, permissions: PermissionSet) -> AppResult<UserRow> {
+    pub async fn change_role(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        role: Role,
+        permissions: PermissionSet,
+    ) -> AppResult<UserRow> {
         actor.require(Permission::ManageUsers)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
@@ -92,18 +119,37 @@ impl App {
             actor.require_full_admin("change the role or permissions of an admin")?;
         }
         if target.status == UserStatus::Deactivated {
-            return Err(AppError::Conflict { code: "user_deactivated", message: "reactivate the user before changing their role".into() });
+            return Err(AppError::Conflict {
+                code: "user_deactivated",
+                message: "reactivate the user before changing their role".into(),
+            });
         }
-        if target.role == Role::Admin && role != Role::Admin && target.status == UserStatus::Active && tx.count_active_admins(actor.org_id).await? <= 1 {
-            return Err(AppError::Conflict { code: "last_admin", message: "the organization needs at least one active admin".into() });
+        if target.role == Role::Admin
+            && role != Role::Admin
+            && target.status == UserStatus::Active
+            && tx.count_active_admins(actor.org_id).await? <= 1
+        {
+            return Err(AppError::Conflict {
+                code: "last_admin",
+                message: "the organization needs at least one active admin".into(),
+            });
         }
-        let permissions = if role == Role::CustomAdmin { permissions } else { PermissionSet::empty() };
-        tx.set_user_role(actor.org_id, id, role, permissions, now).await?;
+        let permissions = if role == Role::CustomAdmin {
+            permissions
+        } else {
+            PermissionSet::empty()
+        };
+        tx.set_user_role(actor.org_id, id, role, permissions, now)
+            .await?;
         audit::record(
             &mut tx,
             actor,
             "user.role_changed",
-            audit::Target { kind: "user", id: Some(id.to_string()), label: &target.email },
+            audit::Target {
+                kind: "user",
+                id: Some(id.to_string()),
+                label: &target.email,
+            },
             serde_json::json!({
                 "from": target.role.as_str(),
                 "to": role.as_str(),
@@ -123,7 +169,10 @@ impl App {
     pub async fn deactivate_user(&self, actor: &Actor, id: UserId) -> AppResult<UserRow> {
         actor.require(Permission::ManageUsers)?;
         if id == actor.user_id {
-            return Err(AppError::Conflict { code: "self", message: "you cannot deactivate yourself".into() });
+            return Err(AppError::Conflict {
+                code: "self",
+                message: "you cannot deactivate yourself".into(),
+            });
         }
         let now = self.now();
         let mut tx = self.store.write().await?;
@@ -134,17 +183,30 @@ impl App {
         if target.status == UserStatus::Deactivated {
             return Ok(target);
         }
-        if target.role == Role::Admin && target.status == UserStatus::Active && tx.count_active_admins(actor.org_id).await? <= 1 {
-            return Err(AppError::Conflict { code: "last_admin", message: "the organization needs at least one active admin".into() });
+        if target.role == Role::Admin
+            && target.status == UserStatus::Active
+            && tx.count_active_admins(actor.org_id).await? <= 1
+        {
+            return Err(AppError::Conflict {
+                code: "last_admin",
+                message: "the organization needs at least one active admin".into(),
+            });
         }
-        tx.set_user_status(actor.org_id, id, UserStatus::Deactivated, now).await?;
+        tx.set_user_status(actor.org_id, id, UserStatus::Deactivated, now)
+            .await?;
         let sessions = tx.delete_sessions_of_user(id).await?;
         let keys = tx.revoke_api_keys_of_user(id, now).await?;
         tx.revoke_invitations(id, now).await?;
         let removed = tx.delete_connections_of_user(id).await?;
         let org = tx.org(actor.org_id).await?;
         if target.status == UserStatus::Active {
-            jobs::enqueue(&mut tx, &Job::SendEmail(templates::deactivated(org.id, &org.name, &target.email)), None, now).await?;
+            jobs::enqueue(
+                &mut tx,
+                &Job::SendEmail(templates::deactivated(org.id, &org.name, &target.email)),
+                None,
+                now,
+            )
+            .await?;
         }
         audit::record(
             &mut tx,
@@ -176,11 +238,27 @@ impl App {
             actor.require_full_admin("reactivate an admin")?;
         }
         if target.status != UserStatus::Deactivated {
-            return Err(AppError::Conflict { code: "not_deactivated", message: format!("{} is not deactivated", target.email) });
+            return Err(AppError::Conflict {
+                code: "not_deactivated",
+                message: format!("{} is not deactivated", target.email),
+            });
         }
-        tx.set_user_status(actor.org_id, id, UserStatus::Pending, now).await?;
+        tx.set_user_status(actor.org_id, id, UserStatus::Pending, now)
+            .await?;
         self.reinvite_in(&mut tx, actor, &target).await?;
-        audit::record(&mut tx, actor, "user.reactivated", audit::Target { kind: "user", id: Some(id.to_string()), label: &target.email }, serde_json::json!({}), now).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "user.reactivated",
+            audit::Target {
+                kind: "user",
+                id: Some(id.to_string()),
+                label: &target.email,
+            },
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         let user = tx.user(actor.org_id, id).await?;
         tx.commit().await?;
         self.job_signal.notify_waiters();
@@ -188,10 +266,22 @@ impl App {
     }
 
     /// A user edits their own name and time zone.
-    pub async fn update_profile(&self, actor: &Actor, name: PersonName, time_zone: TimeZoneName) -> AppResult<UserRow> {
+    pub async fn update_profile(
+        &self,
+        actor: &Actor,
+        name: PersonName,
+        time_zone: TimeZoneName,
+    ) -> AppResult<UserRow> {
         let now = self.now();
         let mut tx = self.store.write().await?;
-        tx.set_user_profile(actor.org_id, actor.user_id, name.as_str(), time_zone.as_str(), now).await?;
+        tx.set_user_profile(
+            actor.org_id,
+            actor.user_id,
+            name.as_str(),
+            time_zone.as_str(),
+            now,
+        )
+        .await?;
         let user = tx.user(actor.org_id, actor.user_id).await?;
         tx.commit().await?;
         Ok(user)
@@ -212,12 +302,19 @@ impl App {
             return Err(AppError::invalid("photo", "the photo is empty"));
         }
         if bytes.len() > MAX_PHOTO_BYTES {
-            return Err(AppError::invalid("photo", "the photo must be at most 2 MiB"));
+            return Err(AppError::invalid(
+                "photo",
+                "the photo must be at most 2 MiB",
+            ));
         }
-        let content_type = sniff_image(bytes).ok_or_else(|| AppError::invalid("photo", "the photo must be a PNG, JPEG, GIF or WebP image"))?;
+        let content_type = sniff_image(bytes).ok_or_else(|| {
+            AppError::invalid("photo", "the photo must be a PNG, JPEG, GIF or WebP image")
+        })?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        tx.set_photo(actor.org_id, id, content_type, bytes, now).await.or_not_found("user")?;
+        tx.set_photo(actor.org_id, id, content_type, bytes, now)
+            .await
+            .or_not_found("user")?;
         tx.commit().await?;
         Ok(())
     }
@@ -226,14 +323,21 @@ impl App {
         Self::require_self_or_manager(actor, id)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        tx.delete_photo(actor.org_id, id, now).await.or_not_found("user")?;
+        tx.delete_photo(actor.org_id, id, now)
+            .await
+            .or_not_found("user")?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Any member of the org may see a colleague's photo.
     pub async fn photo(&self, actor: &Actor, id: UserId) -> AppResult<(String, Vec<u8>)> {
-        self.store.read().await?.photo(actor.org_id, id).await.or_not_found("photo")
+        self.store
+            .read()
+            .await?
+            .photo(actor.org_id, id)
+            .await
+            .or_not_found("photo")
     }
 }
 

@@ -30,7 +30,12 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Users { users, requests, invites, database_url } => users_bench(users, requests, invites, database_url).await,
+        BenchCommand::Users {
+            users,
+            requests,
+            invites,
+            database_url,
+        } => users_bench(users, requests, invites, database_url).await,
     }
 }
 
@@ -46,16 +51,31 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn users_bench(users: usize, requests: usize, invites: usize, database_url: Option<String>) -> anyhow::Result<()> {
+async fn users_bench(
+    users: usize,
+    requests: usize,
+    invites: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let config = Config {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
         database_url: database_url.clone(),
-        jobs: crate::config::JobsConfig { workers: 0, poll_interval_ms: 1000 },
+        jobs: crate::config::JobsConfig {
+            workers: 0,
+            poll_interval_ms: 1000,
+        },
         ..Config::default()
     };
-    let application = Application::build_with(&config, Overrides { password_hash: HashCost::Test, ..Overrides::default() }).await?;
+    let application = Application::build_with(
+        &config,
+        Overrides {
+            password_hash: HashCost::Test,
+            ..Overrides::default()
+        },
+    )
+    .await?;
     let app = application.app.clone();
     let url = application.url();
     let server = application.spawn();
@@ -83,13 +103,27 @@ async fn users_bench(users: usize, requests: usize, invites: usize, database_url
     )
     .await?;
     for i in 0..users {
-        let role = [Role::Meetings, Role::Chat, Role::Meetings, Role::CustomAdmin, Role::Admin][i % 5];
-        let status = [UserStatus::Active, UserStatus::Active, UserStatus::Pending, UserStatus::Active, UserStatus::Deactivated, UserStatus::Active][i % 6];
+        let role = [
+            Role::Meetings,
+            Role::Chat,
+            Role::Meetings,
+            Role::CustomAdmin,
+            Role::Admin,
+        ][i % 5];
+        let status = [
+            UserStatus::Active,
+            UserStatus::Active,
+            UserStatus::Pending,
+            UserStatus::Active,
+            UserStatus::Deactivated,
+            UserStatus::Active,
+        ][i % 6];
         tx.insert_user(
             &NewUser {
                 id: UserId::new(),
                 org_id: org,
-                email: Email::parse(&format!("user{i:05}@bench.example")).map_err(|e| anyhow::anyhow!("{e}"))?,
+                email: Email::parse(&format!("user{i:05}@bench.example"))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
                 name: Some(format!("User {i:05}")),
                 time_zone: "Europe/Paris".into(),
                 role,
@@ -102,7 +136,15 @@ async fn users_bench(users: usize, requests: usize, invites: usize, database_url
         .await?;
     }
     tx.commit().await?;
-    println!("seeded {users} users in {:.1} s ({})", seed_started.elapsed().as_secs_f64(), if database_url.is_some() { "given database" } else { "SQLite" });
+    println!(
+        "seeded {users} users in {:.1} s ({})",
+        seed_started.elapsed().as_secs_f64(),
+        if database_url.is_some() {
+            "given database"
+        } else {
+            "SQLite"
+        }
+    );
     let key = app
         .create_api_key_for("bench", "admin@bench.example", "bench")
         .await
@@ -117,19 +159,34 @@ async fn users_bench(users: usize, requests: usize, invites: usize, database_url
         for _ in 0..requests {
             let started = Instant::now();
             let resp = client
-                .get(format!("{url}/api/v1/users?filter={}&limit=50", filter.as_str()))
+                .get(format!(
+                    "{url}/api/v1/users?filter={}&limit=50",
+                    filter.as_str()
+                ))
                 .bearer_auth(&key)
                 .send()
                 .await?;
-            anyhow::ensure!(resp.status().is_success(), "users request failed: {}", resp.status());
+            anyhow::ensure!(
+                resp.status().is_success(),
+                "users request failed: {}",
+                resp.status()
+            );
             resp.bytes().await?;
             samples.push(started.elapsed());
         }
         samples.sort();
-        println!("{:<12} {:>10} {:>10} {:>10}", filter.as_str(), ms(percentile(&samples, 0.5)), ms(percentile(&samples, 0.99)), ms(*samples.last().unwrap_or(&Duration::ZERO)));
+        println!(
+            "{:<12} {:>10} {:>10} {:>10}",
+            filter.as_str(),
+            ms(percentile(&samples, 0.5)),
+            ms(percentile(&samples, 0.99)),
+            ms(*samples.last().unwrap_or(&Duration::ZERO))
+        );
     }
 
-    let addresses: Vec<String> = (0..invites).map(|i| format!("invitee{i:05}@bench.example")).collect();
+    let addresses: Vec<String> = (0..invites)
+        .map(|i| format!("invitee{i:05}@bench.example"))
+        .collect();
     let started = Instant::now();
     let resp = client
         .post(format!("{url}/api/v1/invitations"))

@@ -86,9 +86,16 @@ pub enum ApiKeyCommand {
 
 fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CONVENE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let filter =
+        EnvFilter::try_from_env("CONVENE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -101,7 +108,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing(&config);
             let app = Application::build(&config).await?;
             tracing::info!(?config, "starting");
-            println!("Convene is running at {}/ (mail: {})", app.url(), app.app.mailer.kind());
+            println!(
+                "Convene is running at {}/ (mail: {})",
+                app.url(),
+                app.app.mailer.kind()
+            );
             app.run_until(startup::shutdown_signal()).await
         }
         Command::Migrate => {
@@ -110,10 +121,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Admin { command: AdminCommand::Create(a) } => admin_create(&config, a).await,
-        Command::ApiKey { command: ApiKeyCommand::Create { org, email, name } } => {
+        Command::Admin {
+            command: AdminCommand::Create(a),
+        } => admin_create(&config, a).await,
+        Command::ApiKey {
+            command: ApiKeyCommand::Create { org, email, name },
+        } => {
             let app = cli_app(&config).await?;
-            let key = app.create_api_key_for(&org, &email, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let key = app
+                .create_api_key_for(&org, &email, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", key.key);
             Ok(())
         }
@@ -126,7 +144,10 @@ async fn cli_app(config: &Config) -> anyhow::Result<convene_app::App> {
     let store = startup::open_store(config).await?;
     std::fs::create_dir_all(&config.data_dir)?;
     let secrets = convene_app::secrets::SecretBox::load_or_create(&config.key_file())?;
-    let base = config.base_url.clone().unwrap_or_else(|| format!("http://{}", config.listen));
+    let base = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
     Ok(convene_app::App::new(
         store,
         convene_app::AppSettings::defaults(&base),
@@ -138,26 +159,50 @@ async fn cli_app(config: &Config) -> anyhow::Result<convene_app::App> {
 
 async fn admin_create(config: &Config, a: AdminCreate) -> anyhow::Result<()> {
     let email = Email::parse(&a.email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-    let name = a.name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Admin").to_string());
+    let name = a.name.unwrap_or_else(|| {
+        email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("Admin")
+            .to_string()
+    });
     let password = match &a.password_file {
-        Some(f) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?.trim_end_matches(['\n', '\r']).to_string(),
+        Some(f) => std::fs::read_to_string(f)
+            .with_context(|| format!("reading {}", f.display()))?
+            .trim_end_matches(['\n', '\r'])
+            .to_string(),
         None => {
-            let p = rpassword::prompt_password("Password for the new admin: ").context("reading the password")?;
-            let again = rpassword::prompt_password("Repeat the password: ").context("reading the password")?;
+            let p = rpassword::prompt_password("Password for the new admin: ")
+                .context("reading the password")?;
+            let again = rpassword::prompt_password("Repeat the password: ")
+                .context("reading the password")?;
             anyhow::ensure!(p == again, "the passwords do not match");
             p
         }
     };
     let admin = NewAdmin {
         org_name: OrgName::parse(&a.org).map_err(|e| anyhow::anyhow!("--org: {e}"))?,
-        org_slug: a.slug.as_deref().map(OrgSlug::parse).transpose().map_err(|e| anyhow::anyhow!("--slug: {e}"))?,
+        org_slug: a
+            .slug
+            .as_deref()
+            .map(OrgSlug::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--slug: {e}"))?,
         email,
         name: PersonName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?,
         password: Password::parse(&password).map_err(|e| anyhow::anyhow!("password: {e}"))?,
-        time_zone: TimeZoneName::parse(&a.time_zone).map_err(|e| anyhow::anyhow!("--time-zone: {e}"))?,
+        time_zone: TimeZoneName::parse(&a.time_zone)
+            .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))?,
     };
     let app = cli_app(config).await?;
-    let (org, user) = app.create_admin(admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("created admin {} in organization {} (slug: {})", user.email, org.name, org.slug);
+    let (org, user) = app
+        .create_admin(admin)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "created admin {} in organization {} (slug: {})",
+        user.email, org.name, org.slug
+    );
     Ok(())
 }

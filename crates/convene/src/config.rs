@@ -67,10 +67,23 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("database", &self.database_url.as_ref().map(|u| u.split(':').next().unwrap_or("?")))
+            .field(
+                "database",
+                &self
+                    .database_url
+                    .as_ref()
+                    .map(|u| u.split(':').next().unwrap_or("?")),
+            )
             .field("base_url", &self.base_url)
             .field("jobs", &self.jobs)
-            .field("smtp", &self.mail.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)))
+            .field(
+                "smtp",
+                &self
+                    .mail
+                    .smtp
+                    .as_ref()
+                    .map(|s| format!("{}:{}", s.host, s.port)),
+            )
             .finish()
     }
 }
@@ -88,8 +101,14 @@ impl Default for Config {
             invite_ttl_hours: 7 * 24,
             session_idle_hours: 7 * 24,
             lock_idle_minutes: 10,
-            jobs: JobsConfig { workers: 2, poll_interval_ms: 500 },
-            mail: MailConfig { from: "Convene <no-reply@convene.localhost>".into(), smtp: None },
+            jobs: JobsConfig {
+                workers: 2,
+                poll_interval_ms: 500,
+            },
+            mail: MailConfig {
+                from: "Convene <no-reply@convene.localhost>".into(),
+                smtp: None,
+            },
         }
     }
 }
@@ -101,24 +120,42 @@ impl Config {
         let file = file
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("CONVENE_CONFIG").map(PathBuf::from))
-            .or_else(|| Path::new("convene.toml").exists().then(|| PathBuf::from("convene.toml")));
+            .or_else(|| {
+                Path::new("convene.toml")
+                    .exists()
+                    .then(|| PathBuf::from("convene.toml"))
+            });
         if let Some(f) = &file {
-            anyhow::ensure!(f.exists(), "the configuration file {} does not exist", f.display());
+            anyhow::ensure!(
+                f.exists(),
+                "the configuration file {} does not exist",
+                f.display()
+            );
             fig = fig.merge(Toml::file(f));
         }
         // These CONVENE_* variables belong to the CLI, the log filter and the test suites.
-        fig = fig.merge(Env::prefixed("CONVENE_").split("__").ignore(&["config", "log", "test_postgres", "browser_tests"]));
+        fig = fig.merge(Env::prefixed("CONVENE_").split("__").ignore(&[
+            "config",
+            "log",
+            "test_postgres",
+            "browser_tests",
+        ]));
         fig.extract().context("reading the configuration")
     }
 
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("convene.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("convene.db").display()
+            )
         })
     }
 
     pub fn key_file(&self) -> PathBuf {
-        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
 
     pub fn uses_sqlite(&self) -> bool {

@@ -25,7 +25,10 @@ pub struct Overrides {
 
 impl Default for Overrides {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock), password_hash: HashCost::Standard }
+        Self {
+            clock: Arc::new(SystemClock),
+            password_hash: HashCost::Standard,
+        }
     }
 }
 
@@ -70,10 +73,18 @@ pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
                 "none" => SmtpSecurity::None,
                 "starttls" => SmtpSecurity::StartTls,
                 "tls" => SmtpSecurity::Tls,
-                other => anyhow::bail!("mail.smtp.security must be none, starttls or tls, not '{other}'"),
+                other => {
+                    anyhow::bail!("mail.smtp.security must be none, starttls or tls, not '{other}'")
+                }
             };
             Mailer::smtp(
-                &SmtpSettings { host: s.host.clone(), port: s.port, security, username: s.username.clone(), password: s.password.clone() },
+                &SmtpSettings {
+                    host: s.host.clone(),
+                    port: s.port,
+                    security,
+                    username: s.username.clone(),
+                    password: s.password.clone(),
+                },
                 &config.mail.from,
             )
         }
@@ -87,11 +98,17 @@ impl Application {
 
     pub async fn build_with(config: &Config, o: Overrides) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let secrets = SecretBox::load_or_create(&config.key_file())?;
-        let listener = TcpListener::bind(&config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let base_url = config
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
         let mut settings = AppSettings::defaults(&base_url);
         settings.invite_ttl = Duration::from_secs(config.invite_ttl_hours * 3600);
         settings.session_idle_ttl = Duration::from_secs(config.session_idle_hours * 3600);
@@ -102,8 +119,18 @@ impl Application {
         settings.password_hash = o.password_hash;
         let secure_cookies = base_url.starts_with("https://");
         let app = App::new(store, settings, o.clock, mailer(config)?, secrets);
-        let state = AppState { app: app.clone(), metrics: metrics_handle(), secure_cookies };
-        Ok(Self { listener, addr, app, state, workers: config.jobs.workers })
+        let state = AppState {
+            app: app.clone(),
+            metrics: metrics_handle(),
+            secure_cookies,
+        };
+        Ok(Self {
+            listener,
+            addr,
+            app,
+            state,
+            workers: config.jobs.workers,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -115,10 +142,18 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests and jobs.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers: Vec<JoinHandle<()>> = (0..self.workers)
-            .map(|_| tokio::spawn(convene_app::jobs::runner::worker(self.app.clone(), stop_rx.clone())))
+            .map(|_| {
+                tokio::spawn(convene_app::jobs::runner::worker(
+                    self.app.clone(),
+                    stop_rx.clone(),
+                ))
+            })
             .collect();
         let router = convene_web::router(self.state);
         axum::serve(self.listener, router.into_make_service())

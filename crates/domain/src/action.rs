@@ -37,7 +37,9 @@ impl ActionReason {
     pub fn message(self) -> &'static str {
         match self {
             ActionReason::NoCalendar => "Connect a calendar",
-            ActionReason::NoConferencing => "Set up video conferencing for the chosen meeting location",
+            ActionReason::NoConferencing => {
+                "Set up video conferencing for the chosen meeting location"
+            }
             ActionReason::NoProfilePhoto => "Add a profile photo",
             ActionReason::NoSalesforce => "Connect Salesforce",
         }
@@ -76,14 +78,20 @@ impl MeetingLocationKind {
 impl FromStr for MeetingLocationKind {
     type Err = UnknownVariant;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::Unset, Self::Zoom, Self::Teams, Self::Manual, Self::InPerson]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownVariant {
-                what: "meeting location",
-                value: s.chars().take(40).collect(),
-                expected: "unset, zoom, teams, manual, in_person".into(),
-            })
+        [
+            Self::Unset,
+            Self::Zoom,
+            Self::Teams,
+            Self::Manual,
+            Self::InPerson,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| UnknownVariant {
+            what: "meeting location",
+            value: s.chars().take(40).collect(),
+            expected: "unset, zoom, teams, manual, in_person".into(),
+        })
     }
 }
 
@@ -139,7 +147,9 @@ impl ActionReasons {
         Self(bits & ActionReason::ALL.iter().map(|r| r.bit()).sum::<i64>())
     }
     pub fn iter(self) -> impl Iterator<Item = ActionReason> {
-        ActionReason::ALL.into_iter().filter(move |r| self.0 & r.bit() != 0)
+        ActionReason::ALL
+            .into_iter()
+            .filter(move |r| self.0 & r.bit() != 0)
     }
 }
 
@@ -168,19 +178,63 @@ mod tests {
     #[test]
     fn each_missing_fact_gives_its_reason() {
         let r = |f: ActionFacts| ActionReasons::from_facts(&f).iter().collect::<Vec<_>>();
-        assert_eq!(r(ActionFacts { has_working_calendar: false, ..ready() }), [ActionReason::NoCalendar]);
-        assert_eq!(r(ActionFacts { has_profile_photo: false, ..ready() }), [ActionReason::NoProfilePhoto]);
-        assert_eq!(r(ActionFacts { org_uses_salesforce: true, ..ready() }), [ActionReason::NoSalesforce]);
-        assert_eq!(r(ActionFacts { location: MeetingLocationKind::Unset, ..ready() }), [ActionReason::NoConferencing]);
+        assert_eq!(
+            r(ActionFacts {
+                has_working_calendar: false,
+                ..ready()
+            }),
+            [ActionReason::NoCalendar]
+        );
+        assert_eq!(
+            r(ActionFacts {
+                has_profile_photo: false,
+                ..ready()
+            }),
+            [ActionReason::NoProfilePhoto]
+        );
+        assert_eq!(
+            r(ActionFacts {
+                org_uses_salesforce: true,
+                ..ready()
+            }),
+            [ActionReason::NoSalesforce]
+        );
+        assert_eq!(
+            r(ActionFacts {
+                location: MeetingLocationKind::Unset,
+                ..ready()
+            }),
+            [ActionReason::NoConferencing]
+        );
         // Zoom chosen but not connected is a reason: never a silent fallback.
-        assert_eq!(r(ActionFacts { location: MeetingLocationKind::Zoom, ..ready() }), [ActionReason::NoConferencing]);
-        assert!(r(ActionFacts { location: MeetingLocationKind::Zoom, has_working_zoom: true, ..ready() }).is_empty());
-        assert!(r(ActionFacts { location: MeetingLocationKind::Manual, has_manual_details: true, ..ready() }).is_empty());
+        assert_eq!(
+            r(ActionFacts {
+                location: MeetingLocationKind::Zoom,
+                ..ready()
+            }),
+            [ActionReason::NoConferencing]
+        );
+        assert!(r(ActionFacts {
+            location: MeetingLocationKind::Zoom,
+            has_working_zoom: true,
+            ..ready()
+        })
+        .is_empty());
+        assert!(r(ActionFacts {
+            location: MeetingLocationKind::Manual,
+            has_manual_details: true,
+            ..ready()
+        })
+        .is_empty());
     }
 
     #[test]
     fn bits_round_trip() {
-        let f = ActionFacts { has_working_calendar: false, has_profile_photo: false, ..ready() };
+        let f = ActionFacts {
+            has_working_calendar: false,
+            has_profile_photo: false,
+            ..ready()
+        };
         let r = ActionReasons::from_facts(&f);
         assert_eq!(ActionReasons::from_bits(r.bits()), r);
     }

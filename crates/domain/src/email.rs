@@ -23,7 +23,9 @@ pub enum EmailError {
     MissingAt,
     #[error("the email address contains a space or a control character")]
     Whitespace,
-    #[error("the domain of the email address must contain a dot and only letters, digits, '-' and '.'")]
+    #[error(
+        "the domain of the email address must contain a dot and only letters, digits, '-' and '.'"
+    )]
     BadDomain,
     #[error("the part before '@' contains a character that is not allowed")]
     BadLocalPart,

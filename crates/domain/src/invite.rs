@@ -71,9 +71,17 @@ mod tests {
 
     #[test]
     fn splits_on_every_separator_and_judges_each_address() {
-        let list = parse_invite_list("a@x.com, b@x.com;c@x.com\nd@x.com\r\ne@x.com  f@x.com\tbad A@X.COM");
-        let ok: Vec<_> = list.iter().filter(|c| c.result.is_ok()).map(|c| c.raw.as_str()).collect();
-        assert_eq!(ok, ["a@x.com", "b@x.com", "c@x.com", "d@x.com", "e@x.com", "f@x.com"]);
+        let list =
+            parse_invite_list("a@x.com, b@x.com;c@x.com\nd@x.com\r\ne@x.com  f@x.com\tbad A@X.COM");
+        let ok: Vec<_> = list
+            .iter()
+            .filter(|c| c.result.is_ok())
+            .map(|c| c.raw.as_str())
+            .collect();
+        assert_eq!(
+            ok,
+            ["a@x.com", "b@x.com", "c@x.com", "d@x.com", "e@x.com", "f@x.com"]
+        );
         assert!(matches!(list[6].result, Err(InviteRejection::Malformed(_))));
         assert_eq!(list[7].result, Err(InviteRejection::DuplicateInList));
     }

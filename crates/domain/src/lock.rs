@@ -55,7 +55,10 @@ mod tests {
 
     #[test]
     fn keys_round_trip() {
-        for r in [LockResource::OrgSettings, LockResource::EventType("abc-1".into())] {
+        for r in [
+            LockResource::OrgSettings,
+            LockResource::EventType("abc-1".into()),
+        ] {
             assert_eq!(LockResource::parse(&r.key()).unwrap(), r);
         }
         assert!(LockResource::parse("event_type:").is_err());

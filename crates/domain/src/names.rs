@@ -87,7 +87,8 @@ impl OrgSlug {
     pub fn parse(input: &str) -> Result<Self, NameError> {
         let s = input.trim();
         let ok = (2..=50).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {
@@ -195,7 +196,10 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(OrgSlug::from_name("Acme, Inc.").unwrap().as_str(), "acme-inc");
+        assert_eq!(
+            OrgSlug::from_name("Acme, Inc.").unwrap().as_str(),
+            "acme-inc"
+        );
         assert!(OrgSlug::parse("Acme").is_err());
         assert!(OrgSlug::parse("-acme").is_err());
         assert!(OrgSlug::parse("a").is_err());
@@ -204,9 +208,15 @@ mod tests {
 
     #[test]
     fn passwords_and_time_zones() {
-        assert_eq!(Password::parse("short").unwrap_err(), NameError::PasswordTooShort);
+        assert_eq!(
+            Password::parse("short").unwrap_err(),
+            NameError::PasswordTooShort
+        );
         assert!(Password::parse("long enough pw").is_ok());
-        assert_eq!(format!("{:?}", Password::parse("secret-secret").unwrap()), "Password(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-secret").unwrap()),
+            "Password(<redacted>)"
+        );
         assert!(TimeZoneName::parse("Europe/Paris").is_ok());
         assert!(TimeZoneName::parse("Asia/Kolkata").is_ok());
         assert!(TimeZoneName::parse("Mars/Olympus").is_err());

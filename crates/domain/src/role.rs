@@ -171,7 +171,9 @@ impl PermissionSet {
         Self(u32::try_from(bits & i64::from(known)).unwrap_or(0))
     }
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.into_iter().filter(move |p| self.contains(*p))
+        Permission::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 }
 
@@ -196,7 +198,10 @@ mod tests {
             assert!(Role::Admin.permits(PermissionSet::empty(), p));
             assert!(!Role::Meetings.permits(PermissionSet::all(), p));
             assert!(!Role::Chat.permits(PermissionSet::all(), p));
-            assert_eq!(Role::CustomAdmin.permits(granted, p), p == Permission::ManageGroups);
+            assert_eq!(
+                Role::CustomAdmin.permits(granted, p),
+                p == Permission::ManageGroups
+            );
         }
     }
 

@@ -6,7 +6,8 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const COLS: &str = "id, org_id, user_id, name, prefix, key_hash, created_at, last_used_at, revoked_at";
+const COLS: &str =
+    "id, org_id, user_id, name, prefix, key_hash, created_at, last_used_at, revoked_at";
 
 fn from_row(r: &AnyRow) -> Result<ApiKeyRow> {
     Ok(ApiKeyRow {
@@ -69,20 +70,24 @@ impl Tx {
     }
 
     pub async fn api_keys(&mut self, org: OrgId) -> Result<Vec<ApiKeyRow>> {
-        let rows = sqlx::query(&format!("SELECT {COLS} FROM api_keys WHERE org_id = $1 ORDER BY id DESC"))
-            .bind(org.to_string())
-            .fetch_all(&mut *self.inner)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM api_keys WHERE org_id = $1 ORDER BY id DESC"
+        ))
+        .bind(org.to_string())
+        .fetch_all(&mut *self.inner)
+        .await?;
         rows.iter().map(from_row).collect()
     }
 
     pub async fn api_key(&mut self, org: OrgId, id: ApiKeyId) -> Result<ApiKeyRow> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM api_keys WHERE org_id = $1 AND id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.inner)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLS} FROM api_keys WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.inner)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         from_row(&row)
     }
 
@@ -100,11 +105,13 @@ impl Tx {
     }
 
     pub async fn revoke_api_keys_of_user(&mut self, user: UserId, now: Timestamp) -> Result<u64> {
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(ms(now))
-            .bind(user.to_string())
-            .execute(&mut *self.inner)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(ms(now))
+        .bind(user.to_string())
+        .execute(&mut *self.inner)
+        .await?;
         Ok(done.rows_affected())
     }
 }

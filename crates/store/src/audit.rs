@@ -66,7 +66,8 @@ impl Tx {
                     target_type: r.try_get("target_type")?,
                     target_id: r.try_get("target_id")?,
                     target_label: r.try_get("target_label")?,
-                    details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    details: serde_json::from_str(&details)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     at: get_ts(r, "at")?,
                 })
             })

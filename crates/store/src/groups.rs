@@ -21,7 +21,13 @@ fn from_row(r: &AnyRow) -> Result<GroupRow> {
 }
 
 impl Tx {
-    pub async fn insert_group(&mut self, org: OrgId, id: GroupId, name: &str, now: Timestamp) -> Result<()> {
+    pub async fn insert_group(
+        &mut self,
+        org: OrgId,
+        id: GroupId,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO user_groups (id, org_id, name, name_normalized, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id.to_string())
             .bind(org.to_string())
@@ -35,32 +41,38 @@ impl Tx {
     }
 
     pub async fn groups(&mut self, org: OrgId) -> Result<Vec<GroupRow>> {
-        let rows = sqlx::query(&format!("SELECT {COLS} FROM user_groups g WHERE g.org_id = $1 ORDER BY g.name_normalized"))
-            .bind(org.to_string())
-            .fetch_all(&mut *self.inner)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM user_groups g WHERE g.org_id = $1 ORDER BY g.name_normalized"
+        ))
+        .bind(org.to_string())
+        .fetch_all(&mut *self.inner)
+        .await?;
         rows.iter().map(from_row).collect()
     }
 
     pub async fn group(&mut self, org: OrgId, id: GroupId) -> Result<GroupRow> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM user_groups g WHERE g.org_id = $1 AND g.id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.inner)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLS} FROM user_groups g WHERE g.org_id = $1 AND g.id = $2"
+        ))
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.inner)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         from_row(&row)
     }
 
     pub async fn rename_group(&mut self, org: OrgId, id: GroupId, name: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE user_groups SET name = $1, name_normalized = $2 WHERE org_id = $3 AND id = $4")
-            .bind(name)
-            .bind(name.to_lowercase())
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .execute(&mut *self.inner)
-            .await
-            .map_err(conflict("a group with this name"))?;
+        let done = sqlx::query(
+            "UPDATE user_groups SET name = $1, name_normalized = $2 WHERE org_id = $3 AND id = $4",
+        )
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .execute(&mut *self.inner)
+        .await
+        .map_err(conflict("a group with this name"))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -85,7 +97,12 @@ impl Tx {
     }
 
     /// Adds a member; adding someone already in the group is not an error.
-    pub async fn add_group_member(&mut self, group: GroupId, user: UserId, now: Timestamp) -> Result<bool> {
+    pub async fn add_group_member(
+        &mut self,
+        group: GroupId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3) \
              ON CONFLICT (group_id, user_id) DO NOTHING",

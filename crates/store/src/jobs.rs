@@ -3,7 +3,10 @@
 //! deleted when done, rescheduled with backoff when it fails, and kept as `dead` when
 //! it has no attempts left.
 
-use crate::{get_opt_parsed, get_parsed, get_ts, ms, Dialect, JobRow, JobStatus, NewJob, Result, StoreError, Tx};
+use crate::{
+    get_opt_parsed, get_parsed, get_ts, ms, Dialect, JobRow, JobStatus, NewJob, Result, StoreError,
+    Tx,
+};
 use convene_domain::{JobId, OrgId};
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
@@ -50,8 +53,16 @@ impl Tx {
     }
 
     /// Claims the next due job (or one whose worker's lease ran out) until `lease_until`.
-    pub async fn claim_job(&mut self, now: Timestamp, lease_until: Timestamp) -> Result<Option<JobRow>> {
-        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    pub async fn claim_job(
+        &mut self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<JobRow>> {
+        let lock = if self.dialect == Dialect::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
         let row = sqlx::query(&format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $2, updated_at = $1 \
              WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
@@ -74,7 +85,13 @@ impl Tx {
     }
 
     /// Records a failure: retried at `retry_at`, or dead when `None`.
-    pub async fn fail_job(&mut self, id: JobId, error: &str, retry_at: Option<Timestamp>, now: Timestamp) -> Result<()> {
+    pub async fn fail_job(
+        &mut self,
+        id: JobId,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<()> {
         let error: String = error.chars().take(2000).collect();
         match retry_at {
             Some(at) => sqlx::query(
@@ -96,7 +113,12 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn jobs(&mut self, org: Option<OrgId>, status: Option<JobStatus>, limit: u32) -> Result<Vec<JobRow>> {
+    pub async fn jobs(
+        &mut self,
+        org: Option<OrgId>,
+        status: Option<JobStatus>,
+        limit: u32,
+    ) -> Result<Vec<JobRow>> {
         let mut sql = format!("SELECT {COLS} FROM jobs WHERE 1 = 1");
         let mut binds = Vec::new();
         if let Some(o) = org {

@@ -16,7 +16,11 @@ pub enum LockOutcome {
 
 impl Tx {
     pub async fn lock(&mut self, org: OrgId, resource: &str) -> Result<Option<LockRow>> {
-        let for_update = if self.dialect == Dialect::Postgres { " FOR UPDATE OF l" } else { "" };
+        let for_update = if self.dialect == Dialect::Postgres {
+            " FOR UPDATE OF l"
+        } else {
+            ""
+        };
         let row = sqlx::query(&format!(
             "SELECT l.resource, l.holder_user_id, COALESCE(u.name, u.email) AS holder_name, l.token, \
              l.acquired_at, l.heartbeat_at FROM admin_locks l JOIN users u ON u.id = l.holder_user_id \
@@ -65,15 +69,23 @@ impl Tx {
         .bind(ms(now))
         .execute(&mut *self.inner)
         .await?;
-        let current = self.lock(org, resource).await?.ok_or(crate::StoreError::NotFound)?;
+        let current = self
+            .lock(org, resource)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
         if current.holder_user_id == user {
-            sqlx::query("UPDATE admin_locks SET heartbeat_at = $1 WHERE org_id = $2 AND resource = $3")
-                .bind(ms(now))
-                .bind(org.to_string())
-                .bind(resource)
-                .execute(&mut *self.inner)
-                .await?;
-            return Ok(LockOutcome::Held(LockRow { heartbeat_at: now, ..current }));
+            sqlx::query(
+                "UPDATE admin_locks SET heartbeat_at = $1 WHERE org_id = $2 AND resource = $3",
+            )
+            .bind(ms(now))
+            .bind(org.to_string())
+            .bind(resource)
+            .execute(&mut *self.inner)
+            .await?;
+            return Ok(LockOutcome::Held(LockRow {
+                heartbeat_at: now,
+                ..current
+            }));
         }
         if current.heartbeat_at >= idle_cutoff && !takeover {
             return Ok(LockOutcome::HeldByOther(current));
@@ -89,11 +101,21 @@ impl Tx {
         .bind(resource)
         .execute(&mut *self.inner)
         .await?;
-        Ok(LockOutcome::Held(self.lock(org, resource).await?.ok_or(crate::StoreError::NotFound)?))
+        Ok(LockOutcome::Held(
+            self.lock(org, resource)
+                .await?
+                .ok_or(crate::StoreError::NotFound)?,
+        ))
     }
 
     /// Keeps a held lock alive; `false` when the token no longer holds it.
-    pub async fn heartbeat_lock(&mut self, org: OrgId, resource: &str, token: &str, now: Timestamp) -> Result<bool> {
+    pub async fn heartbeat_lock(
+        &mut self,
+        org: OrgId,
+        resource: &str,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
         let done = sqlx::query("UPDATE admin_locks SET heartbeat_at = $1 WHERE org_id = $2 AND resource = $3 AND token = $4")
             .bind(ms(now))
             .bind(org.to_string())
@@ -105,12 +127,14 @@ impl Tx {
     }
 
     pub async fn release_lock(&mut self, org: OrgId, resource: &str, token: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM admin_locks WHERE org_id = $1 AND resource = $2 AND token = $3")
-            .bind(org.to_string())
-            .bind(resource)
-            .bind(token)
-            .execute(&mut *self.inner)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM admin_locks WHERE org_id = $1 AND resource = $2 AND token = $3",
+        )
+        .bind(org.to_string())
+        .bind(resource)
+        .bind(token)
+        .execute(&mut *self.inner)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 }

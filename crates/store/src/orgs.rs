@@ -20,7 +20,13 @@ fn org_from_row(r: &AnyRow) -> Result<OrgRow> {
 const COLS: &str = "id, slug, name, uses_salesforce, created_at, updated_at";
 
 impl Tx {
-    pub async fn insert_org(&mut self, id: OrgId, slug: &str, name: &str, now: Timestamp) -> Result<()> {
+    pub async fn insert_org(
+        &mut self,
+        id: OrgId,
+        slug: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO orgs (id, slug, name, uses_salesforce, created_at, updated_at) \
              VALUES ($1, $2, $3, FALSE, $4, $4)",
@@ -53,14 +59,22 @@ impl Tx {
         org_from_row(&row)
     }
 
-    pub async fn update_org(&mut self, id: OrgId, name: &str, uses_salesforce: bool, now: Timestamp) -> Result<()> {
-        let done = sqlx::query("UPDATE orgs SET name = $1, uses_salesforce = $2, updated_at = $3 WHERE id = $4")
-            .bind(name)
-            .bind(uses_salesforce)
-            .bind(ms(now))
-            .bind(id.to_string())
-            .execute(&mut *self.inner)
-            .await?;
+    pub async fn update_org(
+        &mut self,
+        id: OrgId,
+        name: &str,
+        uses_salesforce: bool,
+        now: Timestamp,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE orgs SET name = $1, uses_salesforce = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(name)
+        .bind(uses_salesforce)
+        .bind(ms(now))
+        .bind(id.to_string())
+        .execute(&mut *self.inner)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -1,6 +1,8 @@
 //! The local mail outbox: where email lands when no SMTP server is configured.
 
-use crate::{get_opt_parsed, get_parsed, get_ts, ms, NewOutboxMessage, OutboxRow, Result, StoreError, Tx};
+use crate::{
+    get_opt_parsed, get_parsed, get_ts, ms, NewOutboxMessage, OutboxRow, Result, StoreError, Tx,
+};
 use convene_domain::{OrgId, OutboxId};
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
@@ -21,26 +23,43 @@ fn from_row(r: &AnyRow) -> Result<OutboxRow> {
 }
 
 impl Tx {
-    pub async fn insert_outbox(&mut self, m: &NewOutboxMessage, now: Timestamp) -> Result<OutboxId> {
+    pub async fn insert_outbox(
+        &mut self,
+        m: &NewOutboxMessage,
+        now: Timestamp,
+    ) -> Result<OutboxId> {
         let id = OutboxId::new();
-        sqlx::query(&format!("INSERT INTO outbox ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
-            .bind(id.to_string())
-            .bind(m.org_id.map(|o| o.to_string()))
-            .bind(&m.to)
-            .bind(&m.subject)
-            .bind(&m.text_body)
-            .bind(m.html_body.as_deref())
-            .bind(ms(now))
-            .execute(&mut *self.inner)
-            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO outbox ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(id.to_string())
+        .bind(m.org_id.map(|o| o.to_string()))
+        .bind(&m.to)
+        .bind(&m.subject)
+        .bind(&m.text_body)
+        .bind(m.html_body.as_deref())
+        .bind(ms(now))
+        .execute(&mut *self.inner)
+        .await?;
         Ok(id)
     }
 
     /// Newest first.
-    pub async fn outbox(&mut self, org: OrgId, to: Option<&str>, limit: u32) -> Result<Vec<OutboxRow>> {
+    pub async fn outbox(
+        &mut self,
+        org: OrgId,
+        to: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>> {
         let limit = limit.clamp(1, 500);
-        let to_filter = if to.is_some() { " AND LOWER(to_addr) = $2" } else { "" };
-        let sql = format!("SELECT {COLS} FROM outbox WHERE org_id = $1{to_filter} ORDER BY id DESC LIMIT {limit}");
+        let to_filter = if to.is_some() {
+            " AND LOWER(to_addr) = $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {COLS} FROM outbox WHERE org_id = $1{to_filter} ORDER BY id DESC LIMIT {limit}"
+        );
         let mut q = sqlx::query(&sql).bind(org.to_string());
         if let Some(to) = to {
             q = q.bind(to.to_lowercase());
@@ -50,12 +69,14 @@ impl Tx {
     }
 
     pub async fn outbox_message(&mut self, org: OrgId, id: OutboxId) -> Result<OutboxRow> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM outbox WHERE org_id = $1 AND id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.inner)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLS} FROM outbox WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.inner)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         from_row(&row)
     }
 }

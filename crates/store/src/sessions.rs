@@ -53,7 +53,12 @@ impl Tx {
     }
 
     /// Slides the idle expiry forward.
-    pub async fn touch_session(&mut self, token_hash: &str, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+    pub async fn touch_session(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
         sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
             .bind(ms(now))
             .bind(ms(expires_at))

@@ -87,12 +87,14 @@ impl Tx {
 
     /// A user of `org`. A user of another org is `NotFound`: tenants never see each other.
     pub async fn user(&mut self, org: OrgId, id: UserId) -> Result<UserRow> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.org_id = $2"))
-            .bind(id.to_string())
-            .bind(org.to_string())
-            .fetch_optional(&mut *self.inner)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.org_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(org.to_string())
+        .fetch_optional(&mut *self.inner)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         user_from_row(&row)
     }
 
@@ -125,15 +127,21 @@ impl Tx {
     }
 
     pub async fn password_hash(&mut self, id: UserId) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.inner)
-            .await?
-            .flatten())
+        Ok(
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *self.inner)
+                .await?
+                .flatten(),
+        )
     }
 
     /// Which of these normalized emails already belong to a user of `org`.
-    pub async fn existing_emails(&mut self, org: OrgId, normalized: &[String]) -> Result<HashSet<String>> {
+    pub async fn existing_emails(
+        &mut self,
+        org: OrgId,
+        normalized: &[String],
+    ) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         for chunk in normalized.chunks(500) {
             let params: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
@@ -165,7 +173,11 @@ impl Tx {
             sql.push_str(&format!(
                 " AND (u.email_normalized LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(u.name, '')) LIKE ${n} ESCAPE '\\')"
             ));
-            let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = s
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             binds.push(format!("%{escaped}%"));
         }
         if let Some(after) = &q.after {
@@ -173,7 +185,10 @@ impl Tx {
             sql.push_str(&format!(" AND u.email_normalized > ${n}"));
             binds.push(after.clone());
         }
-        sql.push_str(&format!(" ORDER BY u.email_normalized LIMIT {}", q.limit.clamp(1, 1000)));
+        sql.push_str(&format!(
+            " ORDER BY u.email_normalized LIMIT {}",
+            q.limit.clamp(1, 1000)
+        ));
         let mut query = sqlx::query(&sql);
         for b in &binds {
             query = query.bind(b);
@@ -188,13 +203,21 @@ impl Tx {
         for f in UserFilter::ALL {
             let cond = filter_sql(f);
             let name = f.as_str();
-            cols.push(format!("COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS n_{name}"));
+            cols.push(format!(
+                "COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS n_{name}"
+            ));
             cols.push(format!(
                 "COALESCE(SUM(CASE WHEN {cond} AND u.status <> 'deactivated' AND u.action_reasons <> 0 THEN 1 ELSE 0 END), 0) AS a_{name}"
             ));
         }
-        let sql = format!("SELECT {} FROM users u WHERE u.org_id = $1", cols.join(", "));
-        let row = sqlx::query(&sql).bind(org.to_string()).fetch_one(&mut *self.inner).await?;
+        let sql = format!(
+            "SELECT {} FROM users u WHERE u.org_id = $1",
+            cols.join(", ")
+        );
+        let row = sqlx::query(&sql)
+            .bind(org.to_string())
+            .fetch_one(&mut *self.inner)
+            .await?;
         UserFilter::ALL
             .into_iter()
             .map(|f| {
@@ -208,13 +231,22 @@ impl Tx {
     }
 
     pub async fn count_active_admins(&mut self, org: OrgId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND status = 'active'")
-            .bind(org.to_string())
-            .fetch_one(&mut *self.inner)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
+        )
+        .bind(org.to_string())
+        .fetch_one(&mut *self.inner)
+        .await?)
     }
 
-    async fn update_user(&mut self, org: OrgId, id: UserId, set: &str, binds: Vec<Option<String>>, ints: Vec<Option<i64>>) -> Result<()> {
+    async fn update_user(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        set: &str,
+        binds: Vec<Option<String>>,
+        ints: Vec<Option<i64>>,
+    ) -> Result<()> {
         // `set` refers to $3.. for the string binds then the integer binds, in order.
         let sql = format!("UPDATE users SET {set} WHERE id = $1 AND org_id = $2");
         let mut q = sqlx::query(&sql).bind(id.to_string()).bind(org.to_string());
@@ -231,7 +263,14 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn set_user_role(&mut self, org: OrgId, id: UserId, role: Role, perms: PermissionSet, now: Timestamp) -> Result<()> {
+    pub async fn set_user_role(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        role: Role,
+        perms: PermissionSet,
+        now: Timestamp,
+    ) -> Result<()> {
         self.update_user(
             org,
             id,
@@ -242,7 +281,14 @@ impl Tx {
         .await
     }
 
-    pub async fn set_user_profile(&mut self, org: OrgId, id: UserId, name: &str, time_zone: &str, now: Timestamp) -> Result<()> {
+    pub async fn set_user_profile(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        name: &str,
+        time_zone: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         self.update_user(
             org,
             id,
@@ -254,7 +300,15 @@ impl Tx {
     }
 
     /// A pending user accepts their invitation.
-    pub async fn activate_user(&mut self, org: OrgId, id: UserId, name: &str, time_zone: &str, password_hash: &str, now: Timestamp) -> Result<()> {
+    pub async fn activate_user(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        name: &str,
+        time_zone: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         self.update_user(
             org,
             id,
@@ -265,12 +319,30 @@ impl Tx {
         .await
     }
 
-    pub async fn set_password_hash(&mut self, org: OrgId, id: UserId, hash: &str, now: Timestamp) -> Result<()> {
-        self.update_user(org, id, "password_hash = $3, updated_at = $4", vec![Some(hash.into())], vec![Some(ms(now))])
-            .await
+    pub async fn set_password_hash(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.update_user(
+            org,
+            id,
+            "password_hash = $3, updated_at = $4",
+            vec![Some(hash.into())],
+            vec![Some(ms(now))],
+        )
+        .await
     }
 
-    pub async fn set_user_status(&mut self, org: OrgId, id: UserId, status: UserStatus, now: Timestamp) -> Result<()> {
+    pub async fn set_user_status(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        status: UserStatus,
+        now: Timestamp,
+    ) -> Result<()> {
         let deactivated_at = (status == UserStatus::Deactivated).then(|| ms(now));
         self.update_user(
             org,
@@ -282,20 +354,44 @@ impl Tx {
         .await
     }
 
-    pub async fn set_meeting_location(&mut self, org: OrgId, id: UserId, kind: MeetingLocationKind, manual_details: Option<&str>, now: Timestamp) -> Result<()> {
+    pub async fn set_meeting_location(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        kind: MeetingLocationKind,
+        manual_details: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
         self.update_user(
             org,
             id,
             "meeting_location = $3, manual_details = $4, updated_at = $5",
-            vec![Some(kind.as_str().into()), manual_details.map(str::to_string)],
+            vec![
+                Some(kind.as_str().into()),
+                manual_details.map(str::to_string),
+            ],
             vec![Some(ms(now))],
         )
         .await?;
         self.recompute_action_reasons(id).await
     }
 
-    pub async fn set_photo(&mut self, org: OrgId, id: UserId, content_type: &str, bytes: &[u8], now: Timestamp) -> Result<()> {
-        self.update_user(org, id, "has_photo = TRUE, updated_at = $3", vec![], vec![Some(ms(now))]).await?;
+    pub async fn set_photo(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+        content_type: &str,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<()> {
+        self.update_user(
+            org,
+            id,
+            "has_photo = TRUE, updated_at = $3",
+            vec![],
+            vec![Some(ms(now))],
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO user_photos (user_id, content_type, bytes, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id) DO UPDATE SET content_type = excluded.content_type, \
@@ -311,7 +407,14 @@ impl Tx {
     }
 
     pub async fn delete_photo(&mut self, org: OrgId, id: UserId, now: Timestamp) -> Result<()> {
-        self.update_user(org, id, "has_photo = FALSE, updated_at = $3", vec![], vec![Some(ms(now))]).await?;
+        self.update_user(
+            org,
+            id,
+            "has_photo = FALSE, updated_at = $3",
+            vec![],
+            vec![Some(ms(now))],
+        )
+        .await?;
         sqlx::query("DELETE FROM user_photos WHERE user_id = $1")
             .bind(id.to_string())
             .execute(&mut *self.inner)
@@ -384,7 +487,9 @@ impl Tx {
             .fetch_all(&mut *self.inner)
             .await?;
         for id in ids {
-            let id: UserId = id.parse().map_err(|e: uuid::Error| StoreError::Corrupt(e.to_string()))?;
+            let id: UserId = id
+                .parse()
+                .map_err(|e: uuid::Error| StoreError::Corrupt(e.to_string()))?;
             self.recompute_action_reasons(id).await?;
         }
         Ok(())

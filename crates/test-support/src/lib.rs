@@ -66,36 +66,68 @@ impl TestAppBuilder {
         let database_url = match (&self.database_url, &self.backend) {
             (Some(url), _) => Some(url.clone()),
             (None, Backend::Sqlite) => None,
-            (None, Backend::Postgres(server)) => Some(create_pg_database(server).await.expect("create test database")),
+            (None, Backend::Postgres(server)) => Some(
+                create_pg_database(server)
+                    .await
+                    .expect("create test database"),
+            ),
         };
         let config = Config {
             listen: "127.0.0.1:0".into(),
             data_dir: dir.path().to_path_buf(),
             database_url: database_url.clone(),
             database_max_connections: 8,
-            jobs: JobsConfig { workers: self.workers, poll_interval_ms: 50 },
+            jobs: JobsConfig {
+                workers: self.workers,
+                poll_interval_ms: 50,
+            },
             mail: MailConfig {
                 from: "Convene <no-reply@convene.test>".into(),
-                smtp: self.smtp_port.map(|port| SmtpConfig { host: "127.0.0.1".into(), port, security: "none".into(), username: None, password: None }),
+                smtp: self.smtp_port.map(|port| SmtpConfig {
+                    host: "127.0.0.1".into(),
+                    port,
+                    security: "none".into(),
+                    username: None,
+                    password: None,
+                }),
             },
             ..Config::default()
         };
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
-        let application = Application::build_with(&config, Overrides { clock: clock.clone(), password_hash: HashCost::Test })
-            .await
-            .expect("build application");
+        let application = Application::build_with(
+            &config,
+            Overrides {
+                clock: clock.clone(),
+                password_hash: HashCost::Test,
+            },
+        )
+        .await
+        .expect("build application");
         let url = application.url();
         let app = application.app.clone();
         let handle = application.spawn();
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { url, app, client, clock, dir, database_url, _server: handle }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            url,
+            app,
+            client,
+            clock,
+            dir,
+            database_url,
+            _server: handle,
+        }
     }
 }
 
 async fn create_pg_database(server: &str) -> anyhow::Result<String> {
     use sqlx::Connection;
     let name = format!("convene_test_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres")).await.context("connecting to PostgreSQL")?;
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .context("connecting to PostgreSQL")?;
     sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
     Ok(format!("{server}/{name}"))
 }
@@ -121,7 +153,12 @@ pub struct TestOrg {
 
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder { workers: 0, smtp_port: None, backend: Backend::from_env(), database_url: None }
+        TestAppBuilder {
+            workers: 0,
+            smtp_port: None,
+            backend: Backend::from_env(),
+            database_url: None,
+        }
     }
 
     pub async fn spawn() -> TestApp {
@@ -130,7 +167,10 @@ impl TestApp {
 
     /// Creates an org and its admin through the CLI's use case, plus an API key.
     pub async fn create_org(&self, name: &str) -> TestOrg {
-        let slug = convene_domain::OrgSlug::from_name(name).expect("slug").as_str().to_string();
+        let slug = convene_domain::OrgSlug::from_name(name)
+            .expect("slug")
+            .as_str()
+            .to_string();
         let admin_email = format!("admin@{slug}.example");
         let (_, user) = self
             .app
@@ -144,13 +184,25 @@ impl TestApp {
             })
             .await
             .expect("create admin");
-        let key = self.app.create_api_key_for(&slug, &admin_email, "test").await.expect("api key").key;
-        TestOrg { slug, admin_email, admin_id: user.id.to_string(), key }
+        let key = self
+            .app
+            .create_api_key_for(&slug, &admin_email, "test")
+            .await
+            .expect("api key")
+            .key;
+        TestOrg {
+            slug,
+            admin_email,
+            admin_id: user.id.to_string(),
+            key,
+        }
     }
 
     /// Runs every due job now.
     pub async fn run_jobs(&self) -> usize {
-        convene_app::jobs::runner::run_pending(&self.app).await.expect("run jobs")
+        convene_app::jobs::runner::run_pending(&self.app)
+            .await
+            .expect("run jobs")
     }
 
     pub fn api(&self, path: &str) -> String {
@@ -158,33 +210,67 @@ impl TestApp {
     }
 
     pub async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.client.get(self.api(path)).bearer_auth(key).send().await.expect("request");
+        let r = self
+            .client
+            .get(self.api(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request");
         split(r).await
     }
 
     pub async fn post(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self.client.post(self.api(path)).bearer_auth(key).json(&body).send().await.expect("request");
+        let r = self
+            .client
+            .post(self.api(path))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         split(r).await
     }
 
     pub async fn patch(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self.client.patch(self.api(path)).bearer_auth(key).json(&body).send().await.expect("request");
+        let r = self
+            .client
+            .patch(self.api(path))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         split(r).await
     }
 
     pub async fn put(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.client.put(self.api(path)).bearer_auth(key).send().await.expect("request");
+        let r = self
+            .client
+            .put(self.api(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request");
         split(r).await
     }
 
     pub async fn delete(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.client.delete(self.api(path)).bearer_auth(key).send().await.expect("request");
+        let r = self
+            .client
+            .delete(self.api(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request");
         split(r).await
     }
 
     /// Invites addresses with a role; returns the response body.
     pub async fn invite(&self, key: &str, emails: &str, role: &str) -> Value {
-        let (status, body) = self.post(key, "/invitations", json!({"emails": emails, "role": role})).await;
+        let (status, body) = self
+            .post(key, "/invitations", json!({"emails": emails, "role": role}))
+            .await;
         assert_eq!(status, StatusCode::OK, "invite failed: {body}");
         body
     }
@@ -194,7 +280,10 @@ impl TestApp {
         self.run_jobs().await;
         let (status, body) = self.get(key, &format!("/outbox?to={to}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body.as_array().and_then(|a| a.first()).cloned().unwrap_or_else(|| panic!("no email to {to}"))
+        body.as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .unwrap_or_else(|| panic!("no email to {to}"))
     }
 
     /// Pulls the join link out of the newest invitation email to `to`.
@@ -211,11 +300,21 @@ impl TestApp {
             .client
             .post(link)
             .header("cookie", format!("convene_csrf={csrf_cookie}"))
-            .form(&[("_csrf", csrf.as_str()), ("name", name), ("password", PASSWORD), ("time_zone", "America/New_York")])
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("name", name),
+                ("password", PASSWORD),
+                ("time_zone", "America/New_York"),
+            ])
             .send()
             .await
             .expect("join");
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "join failed: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "join failed: {}",
+            r.text().await.unwrap_or_default()
+        );
         session_from(&r).expect("session cookie")
     }
 
@@ -227,7 +326,10 @@ impl TestApp {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix("convene_csrf=").map(|v| v.split(';').next().unwrap_or("").to_string()))
+            .find_map(|c| {
+                c.strip_prefix("convene_csrf=")
+                    .map(|v| v.split(';').next().unwrap_or("").to_string())
+            })
             .expect("csrf cookie");
         let html = r.text().await.expect("body");
         (cookie, csrf_field(&html).expect("csrf field"))
@@ -240,7 +342,11 @@ impl TestApp {
             .client
             .post(format!("{}/login", self.url))
             .header("cookie", format!("convene_csrf={cookie}"))
-            .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password)])
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("email", email),
+                ("password", password),
+            ])
             .send()
             .await
             .expect("login");
@@ -249,14 +355,29 @@ impl TestApp {
 
     /// A GET with a session cookie; returns status, Location and body.
     pub async fn page(&self, session: &str, path: &str) -> (StatusCode, Option<String>, String) {
-        let r = self.client.get(format!("{}{path}", self.url)).header("cookie", format!("convene_session={session}")).send().await.expect("page");
+        let r = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .header("cookie", format!("convene_session={session}"))
+            .send()
+            .await
+            .expect("page");
         let status = r.status();
-        let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let loc = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         (status, loc, r.text().await.unwrap_or_default())
     }
 
     /// A form POST with a session cookie.
-    pub async fn form(&self, session: &str, path: &str, fields: &[(&str, &str)]) -> (StatusCode, Option<String>, String) {
+    pub async fn form(
+        &self,
+        session: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>, String) {
         let r = self
             .client
             .post(format!("{}{path}", self.url))
@@ -266,7 +387,11 @@ impl TestApp {
             .await
             .expect("form");
         let status = r.status();
-        let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let loc = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         (status, loc, r.text().await.unwrap_or_default())
     }
 
@@ -280,11 +405,24 @@ impl TestApp {
     /// form, and given an API key (made the operator's way, so any role can have one).
     pub async fn member(&self, org: &TestOrg, email: &str, role: &str) -> Member {
         let body = self.invite(&org.key, email, role).await;
-        let id = body["invited"][0]["user_id"].as_str().expect("invited id").to_string();
+        let id = body["invited"][0]["user_id"]
+            .as_str()
+            .expect("invited id")
+            .to_string();
         let link = self.join_link(&org.key, email).await;
         let session = self.join(&link, "Test Member").await;
-        let key = self.app.create_api_key_for(&org.slug, email, "test").await.expect("member key").key;
-        Member { id, session, key, email: email.to_string() }
+        let key = self
+            .app
+            .create_api_key_for(&org.slug, email, "test")
+            .await
+            .expect("member key")
+            .key;
+        Member {
+            id,
+            session,
+            key,
+            email: email.to_string(),
+        }
     }
 }
 
@@ -299,7 +437,11 @@ pub struct Member {
 async fn split(r: reqwest::Response) -> (StatusCode, Value) {
     let status = r.status();
     let text = r.text().await.unwrap_or_default();
-    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
     (status, body)
 }
 
@@ -308,7 +450,10 @@ pub fn session_from(r: &reqwest::Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("convene_session=").map(|v| v.split(';').next().unwrap_or("").to_string()))
+        .find_map(|c| {
+            c.strip_prefix("convene_session=")
+                .map(|v| v.split(';').next().unwrap_or("").to_string())
+        })
         .filter(|v| !v.is_empty())
 }
 
@@ -319,5 +464,7 @@ pub fn csrf_field(html: &str) -> Option<String> {
 }
 
 pub fn extract_link(text: &str, marker: &str) -> Option<String> {
-    text.split_whitespace().find(|w| w.contains(marker) && w.starts_with("http")).map(|w| w.trim_end_matches(['.', ',']).to_string())
+    text.split_whitespace()
+        .find(|w| w.contains(marker) && w.starts_with("http"))
+        .map(|w| w.trim_end_matches(['.', ',']).to_string())
 }

@@ -28,7 +28,10 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let Some(key) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
             return Err(WebError::new(
                 StatusCode::UNAUTHORIZED,
@@ -38,7 +41,11 @@ where
         };
         match state.app.authenticate_api_key(key.trim()).await {
             Ok(actor) => Ok(ApiActor(actor)),
-            Err(AppError::Unauthenticated) => Err(WebError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the API key is not valid, or was revoked")),
+            Err(AppError::Unauthenticated) => Err(WebError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "the API key is not valid, or was revoked",
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -73,7 +80,11 @@ async fn load_session(parts: &Parts, state: &AppState) -> Result<Option<Session>
         return Ok(None);
     };
     match state.app.session(&token).await {
-        Ok(s) => Ok(Some(Session { actor: Actor::from_user(&s.user), user: s.user, csrf: s.csrf_token })),
+        Ok(s) => Ok(Some(Session {
+            actor: Actor::from_user(&s.user),
+            user: s.user,
+            csrf: s.csrf_token,
+        })),
         Err(AppError::NotFound(_) | AppError::Unauthenticated) => Ok(None),
         Err(e) => Err(WebError::from(e).html()),
     }
@@ -90,8 +101,14 @@ where
         match load_session(parts, &state).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => {
-                let had_cookie = CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE).is_some();
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let had_cookie = CookieJar::from_headers(&parts.headers)
+                    .get(SESSION_COOKIE)
+                    .is_some();
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let mut to = format!("/login?next={}", urlencode(next));
                 if had_cookie {
                     to.push_str("&ended=1");
@@ -109,7 +126,10 @@ where
 {
     type Rejection = WebError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         load_session(parts, &AppState::from_ref(state)).await
     }
 }
@@ -154,7 +174,9 @@ pub fn anon_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 
 pub fn check_anon_csrf(jar: &CookieJar, submitted: &str) -> Result<(), WebError> {
     match jar.get(CSRF_COOKIE) {
-        Some(c) if !submitted.is_empty() && tokens::constant_time_eq(c.value(), submitted) => Ok(()),
+        Some(c) if !submitted.is_empty() && tokens::constant_time_eq(c.value(), submitted) => {
+            Ok(())
+        }
         _ => Err(csrf_error()),
     }
 }

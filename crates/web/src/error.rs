@@ -23,7 +23,13 @@ pub struct WebError {
 
 impl WebError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: Value::Null, surface: Surface::Api }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+            surface: Surface::Api,
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -31,7 +37,11 @@ impl WebError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn html(mut self) -> Self {
@@ -49,19 +59,35 @@ impl From<AppError> for WebError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Invalid { field, message } => {
-                WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message).with_details(json!({ "field": field }))
+                WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+                    .with_details(json!({ "field": field }))
             }
             AppError::NotFound(what) => WebError::not_found(what),
-            AppError::Forbidden(what) => WebError::new(StatusCode::FORBIDDEN, "forbidden", format!("you do not have permission to {what}")),
-            AppError::Unauthenticated => WebError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid API key or session is required"),
-            AppError::Conflict { code, message } => WebError::new(StatusCode::CONFLICT, code, message),
+            AppError::Forbidden(what) => WebError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("you do not have permission to {what}"),
+            ),
+            AppError::Unauthenticated => WebError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "a valid API key or session is required",
+            ),
+            AppError::Conflict { code, message } => {
+                WebError::new(StatusCode::CONFLICT, code, message)
+            }
             AppError::Gone(message) => WebError::new(StatusCode::GONE, "gone", message),
             AppError::Locked { holder, message } => {
-                WebError::new(StatusCode::CONFLICT, "lock_lost", message).with_details(json!({ "holder": holder }))
+                WebError::new(StatusCode::CONFLICT, "lock_lost", message)
+                    .with_details(json!({ "holder": holder }))
             }
             AppError::Unexpected(e) => {
                 tracing::error!(error = %format!("{e:#}"), "unexpected error");
-                WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
+                WebError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; it has been logged",
+                )
             }
         }
     }
@@ -74,7 +100,9 @@ impl IntoResponse for WebError {
                 let body = json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
                 (self.status, axum::Json(body)).into_response()
             }
-            Surface::Html => crate::html::layout::error_page(self.status, &self.message).into_response(),
+            Surface::Html => {
+                crate::html::layout::error_page(self.status, &self.message).into_response()
+            }
         }
     }
 }

@@ -28,8 +28,15 @@ fn json_rejection(e: JsonRejection) -> WebError {
             "unsupported_media_type",
             "send the body as JSON with 'Content-Type: application/json'",
         ),
-        JsonRejection::JsonSyntaxError(e) => WebError::bad_request("malformed_json", format!("the body is not valid JSON: {}", e.body_text())),
-        JsonRejection::JsonDataError(e) => WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => WebError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {}", e.body_text()),
+        ),
+        JsonRejection::JsonDataError(e) => WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            e.body_text(),
+        ),
         JsonRejection::BytesRejection(e) => WebError::new(e.status(), "bad_body", e.body_text()),
         other => WebError::bad_request("bad_body", other.body_text()),
     }
@@ -58,14 +65,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for HtmlForm<T> {
         axum::Form::<T>::from_request(req, state)
             .await
             .map(|f| Self(f.0))
-            .map_err(|e: FormRejection| WebError::bad_request("invalid_form", format!("the form could not be read: {}", e.body_text())).html())
+            .map_err(|e: FormRejection| {
+                WebError::bad_request(
+                    "invalid_form",
+                    format!("the form could not be read: {}", e.body_text()),
+                )
+                .html()
+            })
     }
 }
 
 /// An id from the path; a malformed one is a 400 naming the parameter.
-pub fn parse_id<T: std::str::FromStr>(raw: &str, what: &'static str, surface: Surface) -> Result<T, WebError> {
+pub fn parse_id<T: std::str::FromStr>(
+    raw: &str,
+    what: &'static str,
+    surface: Surface,
+) -> Result<T, WebError> {
     raw.parse().map_err(|_| {
-        let mut e = WebError::bad_request("invalid_id", format!("'{}' is not a valid {what} id", raw.chars().take(60).collect::<String>()));
+        let mut e = WebError::bad_request(
+            "invalid_id",
+            format!(
+                "'{}' is not a valid {what} id",
+                raw.chars().take(60).collect::<String>()
+            ),
+        );
         e.surface = surface;
         e
     })

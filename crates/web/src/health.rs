@@ -32,7 +32,12 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         }
     }
     match &s.metrics {
-        Some(h) => (StatusCode::OK, [("content-type", "text/plain; version=0.0.4")], h.render()).into_response(),
+        Some(h) => (
+            StatusCode::OK,
+            [("content-type", "text/plain; version=0.0.4")],
+            h.render(),
+        )
+            .into_response(),
         None => (StatusCode::NOT_FOUND, "metrics are disabled").into_response(),
     }
 }

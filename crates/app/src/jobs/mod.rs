@@ -55,7 +55,12 @@ impl Job {
 }
 
 /// Enqueues `job` in the caller's transaction; `dedupe_key` makes a repeat a no-op.
-pub async fn enqueue(tx: &mut Tx, job: &Job, dedupe_key: Option<String>, now: jiff::Timestamp) -> AppResult<()> {
+pub async fn enqueue(
+    tx: &mut Tx,
+    job: &Job,
+    dedupe_key: Option<String>,
+    now: jiff::Timestamp,
+) -> AppResult<()> {
     let org_id = match job {
         Job::SendEmail(m) => m.org_id,
     };
@@ -87,7 +92,10 @@ mod tests {
             text: "t".into(),
             html: None,
         });
-        assert_eq!(Job::parse(job.kind(), &job.payload().unwrap()).unwrap(), job);
+        assert_eq!(
+            Job::parse(job.kind(), &job.payload().unwrap()).unwrap(),
+            job
+        );
         assert!(Job::parse("nope", "{}").is_err());
         assert!(Job::parse("send_email", "{").is_err());
     }

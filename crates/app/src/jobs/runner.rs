@@ -41,11 +41,16 @@ async fn execute(app: &App, row: JobRow) -> anyhow::Result<()> {
     match outcome {
         Ok(()) => {
             tx.complete_job(row.id).await?;
-            metrics::counter!("convene_jobs_completed_total", "kind" => row.kind.clone()).increment(1);
+            metrics::counter!("convene_jobs_completed_total", "kind" => row.kind.clone())
+                .increment(1);
         }
         Err((error, retryable)) => {
             let retry_at = (retryable && row.attempts < row.max_attempts)
-                .then(|| now.saturating_add(SignedDuration::try_from(backoff(row.attempts)).unwrap_or_default()))
+                .then(|| {
+                    now.saturating_add(
+                        SignedDuration::try_from(backoff(row.attempts)).unwrap_or_default(),
+                    )
+                })
                 .transpose()?;
             tracing::warn!(job = %row.id, kind = %row.kind, attempt = row.attempts, dead = retry_at.is_none(), %error, "job failed");
             tx.fail_job(row.id, &error, retry_at, now).await?;
@@ -53,7 +58,8 @@ async fn execute(app: &App, row: JobRow) -> anyhow::Result<()> {
         }
     }
     tx.commit().await?;
-    metrics::histogram!("convene_job_duration_seconds", "kind" => row.kind).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("convene_job_duration_seconds", "kind" => row.kind)
+        .record(started.elapsed().as_secs_f64());
     Ok(())
 }
 

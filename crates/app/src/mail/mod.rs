@@ -68,15 +68,20 @@ impl Mailer {
             SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
             SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
                 .context("configuring SMTP STARTTLS")?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).context("configuring SMTP TLS")?,
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
+                .context("configuring SMTP TLS")?,
         };
-        let mut builder = builder.port(s.port).timeout(Some(std::time::Duration::from_secs(20)));
+        let mut builder = builder
+            .port(s.port)
+            .timeout(Some(std::time::Duration::from_secs(20)));
         if let (Some(u), Some(p)) = (&s.username, &s.password) {
             builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
         }
         Ok(Self::Smtp {
             transport: builder.build(),
-            from: from.parse().with_context(|| format!("the sender address '{from}' is not valid"))?,
+            from: from
+                .parse()
+                .with_context(|| format!("the sender address '{from}' is not valid"))?,
         })
     }
 
@@ -88,7 +93,12 @@ impl Mailer {
     }
 
     /// Delivers one message. Called by the email job only.
-    pub async fn deliver(&self, store: &Store, now: jiff::Timestamp, m: &OutgoingEmail) -> anyhow::Result<()> {
+    pub async fn deliver(
+        &self,
+        store: &Store,
+        now: jiff::Timestamp,
+        m: &OutgoingEmail,
+    ) -> anyhow::Result<()> {
         match self {
             Mailer::Outbox => {
                 let mut tx = store.write().await?;
@@ -107,14 +117,23 @@ impl Mailer {
                 Ok(())
             }
             Mailer::Smtp { transport, from } => {
-                let to: Mailbox = m.to.parse().with_context(|| format!("recipient '{}' is not valid", m.to))?;
-                let builder = lettre::Message::builder().from(from.clone()).to(to).subject(&m.subject);
-                let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(m.text.clone());
+                let to: Mailbox =
+                    m.to.parse()
+                        .with_context(|| format!("recipient '{}' is not valid", m.to))?;
+                let builder = lettre::Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(&m.subject);
+                let text = SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(m.text.clone());
                 let message = match &m.html {
                     Some(html) => builder.multipart(
-                        MultiPart::alternative()
-                            .singlepart(text)
-                            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.clone())),
+                        MultiPart::alternative().singlepart(text).singlepart(
+                            SinglePart::builder()
+                                .header(ContentType::TEXT_HTML)
+                                .body(html.clone()),
+                        ),
                     ),
                     None => builder.singlepart(text),
                 }

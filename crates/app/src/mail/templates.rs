@@ -10,7 +10,14 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub fn invitation(org_id: OrgId, org_name: &str, inviter: &str, to: &str, join_url: &str, expires: &str) -> OutgoingEmail {
+pub fn invitation(
+    org_id: OrgId,
+    org_name: &str,
+    inviter: &str,
+    to: &str,
+    join_url: &str,
+    expires: &str,
+) -> OutgoingEmail {
     let subject = format!("{inviter} invited you to {org_name} on Convene");
     let text = format!(
         "{inviter} invited you to join {org_name} on Convene.\n\n\
@@ -30,7 +37,13 @@ pub fn invitation(org_id: OrgId, org_name: &str, inviter: &str, to: &str, join_u
         escape(join_url),
         escape(expires)
     );
-    OutgoingEmail { org_id: Some(org_id), to: to.to_string(), subject, text, html: Some(html) }
+    OutgoingEmail {
+        org_id: Some(org_id),
+        to: to.to_string(),
+        subject,
+        text,
+        html: Some(html),
+    }
 }
 
 pub fn deactivated(org_id: OrgId, org_name: &str, to: &str) -> OutgoingEmail {
@@ -53,7 +66,14 @@ mod tests {
 
     #[test]
     fn invitation_has_the_link_in_both_parts_and_escapes_html() {
-        let m = invitation(OrgId::new(), "A&B <Co>", "Ada", "x@y.com", "https://c/join/t", "2026-12-01");
+        let m = invitation(
+            OrgId::new(),
+            "A&B <Co>",
+            "Ada",
+            "x@y.com",
+            "https://c/join/t",
+            "2026-12-01",
+        );
         assert!(m.text.contains("Join Now: https://c/join/t"));
         let html = m.html.unwrap();
         assert!(html.contains("href=\"https://c/join/t\""));

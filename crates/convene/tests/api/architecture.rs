@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -18,7 +21,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn dependencies(krate: &str) -> String {
-    let manifest = std::fs::read_to_string(workspace().join("crates").join(krate).join("Cargo.toml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(workspace().join("crates").join(krate).join("Cargo.toml")).unwrap();
     // Only [dependencies], not dev-dependencies.
     let start = manifest.find("[dependencies]").unwrap();
     let rest = &manifest[start + 1..];
@@ -37,8 +41,14 @@ fn every_module_has_a_header() {
         }
     }
     assert!(files.len() > 20);
-    let missing: Vec<_> = files.iter().filter(|f| !std::fs::read_to_string(f).unwrap().starts_with("//!")).collect();
-    assert!(missing.is_empty(), "modules without a //! header: {missing:?}");
+    let missing: Vec<_> = files
+        .iter()
+        .filter(|f| !std::fs::read_to_string(f).unwrap().starts_with("//!"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "modules without a //! header: {missing:?}"
+    );
 }
 
 /// **Architecture Invariant:** the domain does no IO.
@@ -46,7 +56,10 @@ fn every_module_has_a_header() {
 fn the_domain_crate_depends_on_no_io_crate() {
     let deps = dependencies("domain");
     for forbidden in ["sqlx", "tokio", "axum", "reqwest", "lettre", "hyper"] {
-        assert!(!deps.contains(forbidden), "convene-domain must not depend on {forbidden}");
+        assert!(
+            !deps.contains(forbidden),
+            "convene-domain must not depend on {forbidden}"
+        );
     }
 }
 
@@ -54,7 +67,10 @@ fn the_domain_crate_depends_on_no_io_crate() {
 #[test]
 fn only_the_store_depends_on_sqlx() {
     for krate in ["domain", "app", "web", "convene"] {
-        assert!(!dependencies(krate).contains("sqlx"), "{krate} must not depend on sqlx");
+        assert!(
+            !dependencies(krate).contains("sqlx"),
+            "{krate} must not depend on sqlx"
+        );
     }
     assert!(dependencies("store").contains("sqlx"));
 }

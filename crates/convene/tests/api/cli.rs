@@ -17,33 +17,100 @@ fn admin_create_then_api_key_create_prints_only_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "a long enough password\n").unwrap();
-    let out = convene(dir.path(), &["admin", "create", "--org", "Acme Inc", "--email", "ada@acme.example", "--password-file", pw.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = convene(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--org",
+            "Acme Inc",
+            "--email",
+            "ada@acme.example",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("slug: acme-inc"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("secret.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
-    let out = convene(dir.path(), &["api-key", "create", "--org", "acme-inc", "--email", "ADA@acme.example"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = convene(
+        dir.path(),
+        &[
+            "api-key",
+            "create",
+            "--org",
+            "acme-inc",
+            "--email",
+            "ADA@acme.example",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<_> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{stdout}");
     assert!(lines[0].starts_with("cnv_") && lines[0].len() > 50);
 
     // Bad input is a clear error, not a panic.
-    let out = convene(dir.path(), &["api-key", "create", "--org", "nope", "--email", "ada@acme.example"]);
+    let out = convene(
+        dir.path(),
+        &[
+            "api-key",
+            "create",
+            "--org",
+            "nope",
+            "--email",
+            "ada@acme.example",
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("organization not found"));
-    let out = convene(dir.path(), &["admin", "create", "--org", "Acme Inc", "--email", "bad", "--password-file", pw.to_str().unwrap()]);
+    let out = convene(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--org",
+            "Acme Inc",
+            "--email",
+            "bad",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--email"));
     let short = dir.path().join("short");
     std::fs::write(&short, "short").unwrap();
-    let out = convene(dir.path(), &["admin", "create", "--org", "Acme Inc", "--email", "b@acme.example", "--password-file", short.to_str().unwrap()]);
+    let out = convene(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--org",
+            "Acme Inc",
+            "--email",
+            "b@acme.example",
+            "--password-file",
+            short.to_str().unwrap(),
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
 }
@@ -52,10 +119,19 @@ fn admin_create_then_api_key_create_prints_only_the_key() {
 fn migrate_creates_the_database_in_the_data_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = convene(dir.path(), &["migrate"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("convene.db").exists());
     // A bad database URL is refused with a message.
-    let out = Command::new(env!("CARGO_BIN_EXE_convene")).arg("migrate").env("CONVENE_DATABASE_URL", "mysql://x").env("CONVENE_DATA_DIR", dir.path()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_convene"))
+        .arg("migrate")
+        .env("CONVENE_DATABASE_URL", "mysql://x")
+        .env("CONVENE_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }

@@ -20,7 +20,11 @@ struct Collect {
 
 impl Handler for Collect {
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
-        self.current = Received { from: from.to_string(), to: to.to_vec(), data: String::new() };
+        self.current = Received {
+            from: from.to_string(),
+            to: to.to_vec(),
+            data: String::new(),
+        };
         response::OK
     }
 
@@ -30,7 +34,10 @@ impl Handler for Collect {
     }
 
     fn data_end(&mut self) -> Response {
-        self.inbox.lock().unwrap().push(std::mem::take(&mut self.current));
+        self.inbox
+            .lock()
+            .unwrap()
+            .push(std::mem::take(&mut self.current));
         response::OK
     }
 }
@@ -40,8 +47,15 @@ fn smtp_server() -> (u16, Arc<Mutex<Vec<Received>>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let inbox = Arc::new(Mutex::new(Vec::new()));
-    let mut server = Server::new(Collect { current: Received::default(), inbox: inbox.clone() });
-    server.with_name("smtp.test").with_ssl(SslConfig::None).unwrap().with_tcp_listener(listener);
+    let mut server = Server::new(Collect {
+        current: Received::default(),
+        inbox: inbox.clone(),
+    });
+    server
+        .with_name("smtp.test")
+        .with_ssl(SslConfig::None)
+        .unwrap()
+        .with_tcp_listener(listener);
     std::thread::spawn(move || {
         let _ = server.serve();
     });
@@ -50,7 +64,9 @@ fn smtp_server() -> (u16, Arc<Mutex<Vec<Received>>>) {
 
 /// Quoted-printable soft line breaks split long links; undo them to read the text.
 fn unfold(qp: &str) -> String {
-    qp.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+    qp.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
 }
 
 #[tokio::test]
@@ -66,7 +82,10 @@ async fn invitation_arrives_by_smtp_with_a_working_join_link() {
     assert_eq!(m.from, "no-reply@convene.test");
     assert_eq!(m.to, ["Grace@Acme.example"]);
     let text = unfold(&m.data);
-    assert!(text.contains("Subject: Ada Admin invited you to Acme on Convene"), "{text}");
+    assert!(
+        text.contains("Subject: Ada Admin invited you to Acme on Convene"),
+        "{text}"
+    );
     assert!(text.contains("multipart/alternative"), "{text}");
     let link = extract_link(&text, "/join/").expect("join link in the message");
     assert!(link.starts_with(&t.url), "{link}");

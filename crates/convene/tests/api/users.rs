@@ -3,8 +3,16 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 fn count(body: &serde_json::Value, filter: &str) -> (i64, i64) {
-    let c = body["counts"].as_array().unwrap().iter().find(|c| c["filter"] == filter).unwrap();
-    (c["count"].as_i64().unwrap(), c["action_required"].as_i64().unwrap())
+    let c = body["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["filter"] == filter)
+        .unwrap();
+    (
+        c["count"].as_i64().unwrap(),
+        c["action_required"].as_i64().unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -12,10 +20,27 @@ async fn invite_judges_each_address_and_join_activates() {
     let t = TestApp::spawn().await;
     let org = t.create_org("Acme").await;
     let body = t.invite(&org.key, "bob@acme.example, not-an-email;carol@acme.example\nBOB@acme.example admin@acme.example", "meetings").await;
-    let invited: Vec<_> = body["invited"].as_array().unwrap().iter().map(|i| i["email"].as_str().unwrap()).collect();
+    let invited: Vec<_> = body["invited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["email"].as_str().unwrap())
+        .collect();
     assert_eq!(invited, ["bob@acme.example", "carol@acme.example"]);
-    let reasons: Vec<_> = body["rejected"].as_array().unwrap().iter().map(|r| (r["input"].as_str().unwrap(), r["reason"].as_str().unwrap())).collect();
-    assert_eq!(reasons, [("not-an-email", "malformed"), ("BOB@acme.example", "duplicate"), ("admin@acme.example", "already_member")]);
+    let reasons: Vec<_> = body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["input"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("not-an-email", "malformed"),
+            ("BOB@acme.example", "duplicate"),
+            ("admin@acme.example", "already_member")
+        ]
+    );
 
     let (_, list) = t.get(&org.key, "/users?filter=pending").await;
     assert_eq!(count(&list, "pending"), (2, 2));
@@ -33,10 +58,18 @@ async fn invite_judges_each_address_and_join_activates() {
     let (_, list) = t.get(&org.key, "/users").await;
     assert_eq!(count(&list, "pending").0, 1);
     assert_eq!(count(&list, "active").0, 2);
-    let bob = list["data"].as_array().unwrap().iter().find(|u| u["email"] == "bob@acme.example").unwrap();
+    let bob = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "bob@acme.example")
+        .unwrap();
     assert_eq!(bob["status"], "active");
     assert_eq!(bob["time_zone"], "America/New_York");
-    assert_eq!(bob["action_reasons"], json!(["no_calendar", "no_conferencing", "no_profile_photo"]));
+    assert_eq!(
+        bob["action_reasons"],
+        json!(["no_calendar", "no_conferencing", "no_profile_photo"])
+    );
 }
 
 #[tokio::test]
@@ -46,12 +79,28 @@ async fn resend_invalidates_the_old_link_and_expiry_is_enforced() {
     let body = t.invite(&org.key, "dan@acme.example", "chat").await;
     let id = body["invited"][0]["user_id"].as_str().unwrap().to_string();
     let old = t.join_link(&org.key, "dan@acme.example").await;
-    assert_eq!(t.post(&org.key, &format!("/users/{id}/resend-invitation"), json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.post(
+            &org.key,
+            &format!("/users/{id}/resend-invitation"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
     let new = t.join_link(&org.key, "dan@acme.example").await;
     assert_ne!(old, new);
-    assert_eq!(t.client.get(&old).send().await.unwrap().status(), StatusCode::GONE);
-    assert_eq!(t.client.get(&new).send().await.unwrap().status(), StatusCode::OK);
-    t.clock.advance(jiff::SignedDuration::from_hours(24 * 7 + 1));
+    assert_eq!(
+        t.client.get(&old).send().await.unwrap().status(),
+        StatusCode::GONE
+    );
+    assert_eq!(
+        t.client.get(&new).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    t.clock
+        .advance(jiff::SignedDuration::from_hours(24 * 7 + 1));
     let r = t.client.get(&new).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::GONE);
     assert!(r.text().await.unwrap().contains("expired"));
@@ -62,31 +111,62 @@ async fn deactivation_ends_sessions_and_keys_and_reactivation_reinvites() {
     let t = TestApp::spawn().await;
     let org = t.create_org("Acme").await;
     let eve = t.member(&org, "eve@acme.example", "meetings").await;
-    assert_eq!(t.page(&eve.session, "/settings/profile").await.0, StatusCode::OK);
+    assert_eq!(
+        t.page(&eve.session, "/settings/profile").await.0,
+        StatusCode::OK
+    );
     assert_eq!(t.get(&eve.key, "/me").await.0, StatusCode::OK);
 
-    let (status, user) = t.post(&org.key, &format!("/users/{}/deactivate", eve.id), json!({})).await;
+    let (status, user) = t
+        .post(
+            &org.key,
+            &format!("/users/{}/deactivate", eve.id),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{user}");
     assert_eq!(user["status"], "deactivated");
     let (status, loc, _) = t.page(&eve.session, "/settings/profile").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(loc.unwrap().contains("ended=1"));
     assert_eq!(t.get(&eve.key, "/me").await.0, StatusCode::UNAUTHORIZED);
-    assert!(t.login(&eve.email, convene_test_support::PASSWORD).await.is_none());
+    assert!(t
+        .login(&eve.email, convene_test_support::PASSWORD)
+        .await
+        .is_none());
 
     let (_, list) = t.get(&org.key, "/users").await;
     assert_eq!(count(&list, "deactivated"), (1, 0));
     assert_eq!(count(&list, "all").0, 1);
 
-    let (status, user) = t.post(&org.key, &format!("/users/{}/reactivate", eve.id), json!({})).await;
+    let (status, user) = t
+        .post(
+            &org.key,
+            &format!("/users/{}/reactivate", eve.id),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(user["status"], "pending");
     let link = t.join_link(&org.key, &eve.email).await;
     t.join(&link, "Eve Again").await;
 
     let (_, audit) = t.get(&org.key, "/audit-log?action=user.").await;
-    let actions: Vec<_> = audit["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
-    for a in ["user.invited", "user.joined", "user.deactivated", "user.reactivated"] {
-        assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+    let actions: Vec<_> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    for a in [
+        "user.invited",
+        "user.joined",
+        "user.deactivated",
+        "user.reactivated",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} missing from {actions:?}"
+        );
     }
 }

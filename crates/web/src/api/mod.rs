@@ -22,11 +22,20 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/deactivate", post(deactivate))
         .route("/users/{id}/reactivate", post(reactivate))
         .route("/users/{id}/resend-invitation", post(resend_invitation))
-        .route("/users/{id}/photo", get(get_photo).put(put_photo).delete(delete_photo))
+        .route(
+            "/users/{id}/photo",
+            get(get_photo).put(put_photo).delete(delete_photo),
+        )
         .route("/invitations", post(invite))
         .route("/groups", get(list_groups).post(create_group))
-        .route("/groups/{id}", get(get_group).patch(rename_group).delete(delete_group))
-        .route("/groups/{id}/members/{user_id}", put(add_member).delete(remove_member))
+        .route(
+            "/groups/{id}",
+            get(get_group).patch(rename_group).delete(delete_group),
+        )
+        .route(
+            "/groups/{id}/members/{user_id}",
+            put(add_member).delete(remove_member),
+        )
         .route("/org", get(get_org).patch(update_org))
         .route("/locks/{resource}", get(get_lock).post(acquire_lock))
         .route("/locks/{resource}/release", post(release_lock))
@@ -37,7 +46,13 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}", get(get_outbox))
         .route("/api-keys", get(list_api_keys).post(create_api_key))
         .route("/api-keys/{id}", axum::routing::delete(revoke_api_key))
-        .fallback(|| async { WebError::new(StatusCode::NOT_FOUND, "not_found", "no such API route; see /api/v1/openapi.json") })
+        .fallback(|| async {
+            WebError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such API route; see /api/v1/openapi.json",
+            )
+        })
 }
 
 struct BearerAuth;
@@ -47,7 +62,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("cnv_…").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("cnv_…")
+                    .build(),
+            ),
         );
     }
 }

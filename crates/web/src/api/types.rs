@@ -2,7 +2,9 @@
 //! they are separate from the store's rows and change only on purpose.
 
 use convene_domain::Permission;
-use convene_store::{ApiKeyRow, AuditRow, FilterCount, GroupRow, JobRow, LockRow, OrgRow, OutboxRow, UserRow};
+use convene_store::{
+    ApiKeyRow, AuditRow, FilterCount, GroupRow, JobRow, LockRow, OrgRow, OutboxRow, UserRow,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -49,14 +51,25 @@ pub struct UserDto {
 impl From<&UserRow> for UserDto {
     fn from(u: &UserRow) -> Self {
         let seated = u.status != convene_domain::UserStatus::Deactivated;
-        let reasons: Vec<String> = if seated { u.action_reasons.iter().map(|r| r.as_str().to_string()).collect() } else { vec![] };
+        let reasons: Vec<String> = if seated {
+            u.action_reasons
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect()
+        } else {
+            vec![]
+        };
         Self {
             id: u.id.to_string(),
             email: u.email.clone(),
             name: u.name.clone(),
             time_zone: u.time_zone.clone(),
             role: u.role.as_str().into(),
-            permissions: u.permissions.iter().map(|p| p.as_str().to_string()).collect(),
+            permissions: u
+                .permissions
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
             status: u.status.as_str().into(),
             has_photo: u.has_photo,
             meeting_location: u.meeting_location.as_str().into(),
@@ -80,7 +93,11 @@ pub struct FilterCountDto {
 
 impl From<&FilterCount> for FilterCountDto {
     fn from(c: &FilterCount) -> Self {
-        Self { filter: c.filter.as_str().into(), count: c.count, action_required: c.action_required }
+        Self {
+            filter: c.filter.as_str().into(),
+            count: c.count,
+            action_required: c.action_required,
+        }
     }
 }
 
@@ -165,7 +182,12 @@ pub struct GroupDto {
 
 impl From<&GroupRow> for GroupDto {
     fn from(g: &GroupRow) -> Self {
-        Self { id: g.id.to_string(), name: g.name.clone(), member_count: g.member_count, created_at: ts(g.created_at) }
+        Self {
+            id: g.id.to_string(),
+            name: g.name.clone(),
+            member_count: g.member_count,
+            created_at: ts(g.created_at),
+        }
     }
 }
 
@@ -193,7 +215,13 @@ pub struct OrgDto {
 
 impl From<&OrgRow> for OrgDto {
     fn from(o: &OrgRow) -> Self {
-        Self { id: o.id.to_string(), slug: o.slug.clone(), name: o.name.clone(), uses_salesforce: o.uses_salesforce, updated_at: ts(o.updated_at) }
+        Self {
+            id: o.id.to_string(),
+            slug: o.slug.clone(),
+            name: o.name.clone(),
+            uses_salesforce: o.uses_salesforce,
+            updated_at: ts(o.updated_at),
+        }
     }
 }
 
@@ -322,7 +350,14 @@ pub struct OutboxDto {
 
 impl From<&OutboxRow> for OutboxDto {
     fn from(m: &OutboxRow) -> Self {
-        Self { id: m.id.to_string(), to: m.to.clone(), subject: m.subject.clone(), text: m.text_body.clone(), html: m.html_body.clone(), created_at: ts(m.created_at) }
+        Self {
+            id: m.id.to_string(),
+            to: m.to.clone(),
+            subject: m.subject.clone(),
+            text: m.text_body.clone(),
+            html: m.html_body.clone(),
+            created_at: ts(m.created_at),
+        }
     }
 }
 
@@ -375,5 +410,9 @@ pub struct MeDto {
 }
 
 pub fn effective_permissions(actor: &convene_app::Actor) -> Vec<String> {
-    Permission::ALL.into_iter().filter(|p| actor.can(*p)).map(|p| p.as_str().to_string()).collect()
+    Permission::ALL
+        .into_iter()
+        .filter(|p| actor.can(*p))
+        .map(|p| p.as_str().to_string())
+        .collect()
 }

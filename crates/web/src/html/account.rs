@@ -3,7 +3,9 @@
 
 use super::layout::{page, time};
 use super::{page_err, Notice};
-use crate::auth::{anon_csrf, check_anon_csrf, removal_cookie, safe_next, session_cookie, Session, SESSION_COOKIE};
+use crate::auth::{
+    anon_csrf, check_anon_csrf, removal_cookie, safe_next, session_cookie, Session, SESSION_COOKIE,
+};
 use crate::error::WebError;
 use crate::extract::HtmlForm;
 use crate::AppState;
@@ -36,7 +38,9 @@ async fn home(State(s): State<AppState>, session: Option<Session>) -> Result<Red
     }
     Ok(match session {
         None => Redirect::to("/login"),
-        Some(s) if s.actor.can(Permission::ManageUsers) => Redirect::to("/settings/organization/users"),
+        Some(s) if s.actor.can(Permission::ManageUsers) => {
+            Redirect::to("/settings/organization/users")
+        }
         Some(_) => Redirect::to("/settings/profile"),
     })
 }
@@ -60,7 +64,12 @@ pub fn time_zone_select(current: Option<&str>) -> Markup {
 }
 
 fn form_page(status: StatusCode, jar: CookieJar, title: &str, body: Markup) -> Response {
-    (status, jar, Html(page(title, None, None, body).into_string())).into_response()
+    (
+        status,
+        jar,
+        Html(page(title, None, None, body).into_string()),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -103,7 +112,12 @@ async fn setup_form(State(s): State<AppState>, jar: CookieJar) -> Result<Respons
         return Ok(Redirect::to("/login").into_response());
     }
     let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
-    Ok(form_page(StatusCode::OK, jar, "Set up", setup_body(&csrf, None, None)))
+    Ok(form_page(
+        StatusCode::OK,
+        jar,
+        "Set up",
+        setup_body(&csrf, None, None),
+    ))
 }
 
 fn parse_new_admin(f: &SetupForm) -> Result<NewAdmin, String> {
@@ -117,15 +131,30 @@ fn parse_new_admin(f: &SetupForm) -> Result<NewAdmin, String> {
     })
 }
 
-async fn setup(State(s): State<AppState>, jar: CookieJar, HtmlForm(f): HtmlForm<SetupForm>) -> Result<Response, WebError> {
+async fn setup(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    HtmlForm(f): HtmlForm<SetupForm>,
+) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
     let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
     let admin = match parse_new_admin(&f) {
         Ok(a) => a,
-        Err(e) => return Ok(form_page(StatusCode::UNPROCESSABLE_ENTITY, jar, "Set up", setup_body(&csrf, Some(&e), Some(&f)))),
+        Err(e) => {
+            return Ok(form_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                jar,
+                "Set up",
+                setup_body(&csrf, Some(&e), Some(&f)),
+            ))
+        }
     };
     match s.app.setup_first_admin(admin).await {
-        Ok(session) => Ok((jar.add(session_cookie(session.token, s.secure_cookies)), Redirect::to("/settings/organization/users")).into_response()),
+        Ok(session) => Ok((
+            jar.add(session_cookie(session.token, s.secure_cookies)),
+            Redirect::to("/settings/organization/users"),
+        )
+            .into_response()),
         Err(AppError::Conflict { .. }) => Ok(Redirect::to("/login").into_response()),
         Err(e) => Err(page_err(e)),
     }
@@ -147,7 +176,13 @@ struct LoginForm {
     next: Option<String>,
 }
 
-fn login_body(csrf: &str, next: &str, email: &str, error: Option<&str>, info: Option<&str>) -> Markup {
+fn login_body(
+    csrf: &str,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+    info: Option<&str>,
+) -> Markup {
     html! {
         div.card style="max-width:420px;margin:auto" {
             h1 { "Sign in" }
@@ -166,24 +201,54 @@ fn login_body(csrf: &str, next: &str, email: &str, error: Option<&str>, info: Op
     }
 }
 
-async fn login_form(State(s): State<AppState>, jar: CookieJar, Query(q): Query<LoginQuery>) -> Result<Response, WebError> {
+async fn login_form(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, WebError> {
     if s.app.setup_needed().await.map_err(page_err)? {
         return Ok(Redirect::to("/setup").into_response());
     }
     let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
-    let info = if q.ended.is_some() { Some("Your session has ended. Sign in again to continue.") } else { q.notice.as_deref() };
-    let jar = if q.ended.is_some() { jar.remove(removal_cookie()) } else { jar };
-    Ok(form_page(StatusCode::OK, jar, "Sign in", login_body(&csrf, &safe_next(q.next.as_deref()), "", None, info)))
+    let info = if q.ended.is_some() {
+        Some("Your session has ended. Sign in again to continue.")
+    } else {
+        q.notice.as_deref()
+    };
+    let jar = if q.ended.is_some() {
+        jar.remove(removal_cookie())
+    } else {
+        jar
+    };
+    Ok(form_page(
+        StatusCode::OK,
+        jar,
+        "Sign in",
+        login_body(&csrf, &safe_next(q.next.as_deref()), "", None, info),
+    ))
 }
 
-async fn login(State(s): State<AppState>, jar: CookieJar, HtmlForm(f): HtmlForm<LoginForm>) -> Result<Response, WebError> {
+async fn login(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    HtmlForm(f): HtmlForm<LoginForm>,
+) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
     let next = safe_next(f.next.as_deref());
     match s.app.login(&f.email, &f.password).await {
-        Ok(session) => Ok((jar.add(session_cookie(session.token, s.secure_cookies)), Redirect::to(&next)).into_response()),
+        Ok(session) => Ok((
+            jar.add(session_cookie(session.token, s.secure_cookies)),
+            Redirect::to(&next),
+        )
+            .into_response()),
         Err(AppError::Invalid { message, .. }) => {
             let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
-            Ok(form_page(StatusCode::UNAUTHORIZED, jar, "Sign in", login_body(&csrf, &next, &f.email, Some(&message), None)))
+            Ok(form_page(
+                StatusCode::UNAUTHORIZED,
+                jar,
+                "Sign in",
+                login_body(&csrf, &next, &f.email, Some(&message), None),
+            ))
         }
         Err(e) => Err(page_err(e)),
     }
@@ -195,14 +260,23 @@ struct CsrfOnly {
     _csrf: String,
 }
 
-async fn logout(State(s): State<AppState>, jar: CookieJar, session: Option<Session>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Response, WebError> {
+async fn logout(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    session: Option<Session>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Response, WebError> {
     if let Some(session) = &session {
         session.check_csrf(&f._csrf)?;
         if let Some(c) = jar.get(SESSION_COOKIE) {
             s.app.logout(c.value()).await.map_err(page_err)?;
         }
     }
-    Ok((jar.remove(removal_cookie()), Redirect::to("/login?notice=You%20have%20signed%20out.")).into_response())
+    Ok((
+        jar.remove(removal_cookie()),
+        Redirect::to("/login?notice=You%20have%20signed%20out."),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -214,7 +288,15 @@ struct JoinForm {
     time_zone: String,
 }
 
-fn join_body(csrf: &str, token: &str, org: &str, email: &str, expires: &str, error: Option<&str>, f: Option<&JoinForm>) -> Markup {
+fn join_body(
+    csrf: &str,
+    token: &str,
+    org: &str,
+    email: &str,
+    expires: &str,
+    error: Option<&str>,
+    f: Option<&JoinForm>,
+) -> Markup {
     html! {
         div.card style="max-width:520px;margin:auto" {
             h1 { "Join " (org) " on Convene" }
@@ -234,18 +316,35 @@ fn join_body(csrf: &str, token: &str, org: &str, email: &str, expires: &str, err
     }
 }
 
-async fn join_form(State(s): State<AppState>, jar: CookieJar, Path(token): Path<String>) -> Result<Response, WebError> {
+async fn join_form(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
     let pending = s.app.pending_invitation(&token).await.map_err(page_err)?;
     let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
     Ok(form_page(
         StatusCode::OK,
         jar,
         "Join",
-        join_body(&csrf, &token, &pending.org.name, &pending.user.email, &time(pending.invitation.expires_at), None, None),
+        join_body(
+            &csrf,
+            &token,
+            &pending.org.name,
+            &pending.user.email,
+            &time(pending.invitation.expires_at),
+            None,
+            None,
+        ),
     ))
 }
 
-async fn join(State(s): State<AppState>, jar: CookieJar, Path(token): Path<String>, HtmlForm(f): HtmlForm<JoinForm>) -> Result<Response, WebError> {
+async fn join(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Path(token): Path<String>,
+    HtmlForm(f): HtmlForm<JoinForm>,
+) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
     let pending = s.app.pending_invitation(&token).await.map_err(page_err)?;
     let parsed = (|| -> Result<_, String> {
@@ -259,12 +358,33 @@ async fn join(State(s): State<AppState>, jar: CookieJar, Path(token): Path<Strin
         Ok(p) => p,
         Err(e) => {
             let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
-            let body = join_body(&csrf, &token, &pending.org.name, &pending.user.email, &time(pending.invitation.expires_at), Some(&e), Some(&f));
-            return Ok(form_page(StatusCode::UNPROCESSABLE_ENTITY, jar, "Join", body));
+            let body = join_body(
+                &csrf,
+                &token,
+                &pending.org.name,
+                &pending.user.email,
+                &time(pending.invitation.expires_at),
+                Some(&e),
+                Some(&f),
+            );
+            return Ok(form_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                jar,
+                "Join",
+                body,
+            ));
         }
     };
-    let session = s.app.accept_invitation(&token, name, password, tz).await.map_err(page_err)?;
-    Ok((jar.add(session_cookie(session.token, s.secure_cookies)), Redirect::to("/onboarding/calendar")).into_response())
+    let session = s
+        .app
+        .accept_invitation(&token, name, password, tz)
+        .await
+        .map_err(page_err)?;
+    Ok((
+        jar.add(session_cookie(session.token, s.secure_cookies)),
+        Redirect::to("/onboarding/calendar"),
+    )
+        .into_response())
 }
 
 fn steps(current: u8) -> Markup {

@@ -33,9 +33,22 @@ struct AuditQuery {
     cursor: Option<String>,
 }
 
-async fn audit_log(State(st): State<AppState>, s: Session, Query(q): Query<AuditQuery>) -> Result<Html<String>, WebError> {
-    let before = q.cursor.as_deref().filter(|c| !c.is_empty()).map(|c| parse_id::<AuditId>(c, "cursor", Surface::Html)).transpose()?;
-    let p = st.app.audit_log(&s.actor, q.action.as_deref(), before, 100).await.map_err(page_err)?;
+async fn audit_log(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<AuditQuery>,
+) -> Result<Html<String>, WebError> {
+    let before = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| parse_id::<AuditId>(c, "cursor", Surface::Html))
+        .transpose()?;
+    let p = st
+        .app
+        .audit_log(&s.actor, q.action.as_deref(), before, 100)
+        .await
+        .map_err(page_err)?;
     let action = q.action.clone().unwrap_or_default();
     let body = html! {
         h1 { "Audit log" }
@@ -64,7 +77,11 @@ struct OutboxQuery {
     to: Option<String>,
 }
 
-async fn outbox(State(st): State<AppState>, s: Session, Query(q): Query<OutboxQuery>) -> Result<Html<String>, WebError> {
+async fn outbox(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Html<String>, WebError> {
     let to = q.to.as_deref().filter(|t| !t.is_empty());
     let messages = st.app.outbox(&s.actor, to).await.map_err(page_err)?;
     let body = html! {
@@ -102,8 +119,19 @@ fn linkify(text: &str) -> maud::Markup {
     }
 }
 
-async fn outbox_message(State(st): State<AppState>, s: Session, Path(raw): Path<String>) -> Result<Html<String>, WebError> {
-    let m = st.app.outbox_message(&s.actor, parse_id::<OutboxId>(&raw, "message", Surface::Html)?).await.map_err(page_err)?;
+async fn outbox_message(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let m = st
+        .app
+        .outbox_message(
+            &s.actor,
+            parse_id::<OutboxId>(&raw, "message", Surface::Html)?,
+        )
+        .await
+        .map_err(page_err)?;
     let body = html! {
         h1 { (m.subject) }
         div.card #message {
@@ -121,10 +149,17 @@ struct JobsQuery {
     notice: Option<String>,
 }
 
-async fn jobs(State(st): State<AppState>, s: Session, Query(q): Query<JobsQuery>) -> Result<Html<String>, WebError> {
+async fn jobs(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<JobsQuery>,
+) -> Result<Html<String>, WebError> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
-        Some(x) => Some(x.parse::<JobStatus>().map_err(|e| WebError::bad_request("invalid_query", e).html())?),
+        Some(x) => Some(
+            x.parse::<JobStatus>()
+                .map_err(|e| WebError::bad_request("invalid_query", e).html())?,
+        ),
     };
     let jobs = st.app.jobs(&s.actor, status).await.map_err(page_err)?;
     let body = html! {
@@ -147,7 +182,9 @@ async fn jobs(State(st): State<AppState>, s: Session, Query(q): Query<JobsQuery>
             }
         }
     };
-    Ok(Html(page("Jobs", Some(&s), q.notice.as_deref(), body).into_string()))
+    Ok(Html(
+        page("Jobs", Some(&s), q.notice.as_deref(), body).into_string(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -156,18 +193,45 @@ struct CsrfOnly {
     _csrf: String,
 }
 
-async fn retry_job(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn retry_job(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    st.app.retry_job(&s.actor, parse_id::<JobId>(&raw, "job", Surface::Html)?).await.map_err(page_err)?;
-    Ok(redirect_with_notice("/settings/jobs", "The job is queued again."))
+    st.app
+        .retry_job(&s.actor, parse_id::<JobId>(&raw, "job", Surface::Html)?)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        "/settings/jobs",
+        "The job is queued again.",
+    ))
 }
 
-async fn api_keys(State(st): State<AppState>, s: Session, Query(n): Query<Notice>) -> Result<Html<String>, WebError> {
+async fn api_keys(
+    State(st): State<AppState>,
+    s: Session,
+    Query(n): Query<Notice>,
+) -> Result<Html<String>, WebError> {
     let keys = st.app.api_keys(&s.actor).await.map_err(page_err)?;
-    Ok(Html(page("API keys", Some(&s), n.notice.as_deref(), api_keys_body(&s, &keys, None)).into_string()))
+    Ok(Html(
+        page(
+            "API keys",
+            Some(&s),
+            n.notice.as_deref(),
+            api_keys_body(&s, &keys, None),
+        )
+        .into_string(),
+    ))
 }
 
-fn api_keys_body(s: &Session, keys: &[convene_store::ApiKeyRow], created: Option<&str>) -> maud::Markup {
+fn api_keys_body(
+    s: &Session,
+    keys: &[convene_store::ApiKeyRow],
+    created: Option<&str>,
+) -> maud::Markup {
     html! {
         h1 { "API keys" }
         @if let Some(k) = created {
@@ -205,15 +269,39 @@ struct KeyForm {
     name: String,
 }
 
-async fn create_api_key(State(st): State<AppState>, s: Session, HtmlForm(f): HtmlForm<KeyForm>) -> Result<Html<String>, WebError> {
+async fn create_api_key(
+    State(st): State<AppState>,
+    s: Session,
+    HtmlForm(f): HtmlForm<KeyForm>,
+) -> Result<Html<String>, WebError> {
     s.check_csrf(&f._csrf)?;
-    let created = st.app.create_api_key(&s.actor, &f.name).await.map_err(page_err)?;
+    let created = st
+        .app
+        .create_api_key(&s.actor, &f.name)
+        .await
+        .map_err(page_err)?;
     let keys = st.app.api_keys(&s.actor).await.map_err(page_err)?;
-    Ok(Html(page("API keys", Some(&s), None, api_keys_body(&s, &keys, Some(&created.key))).into_string()))
+    Ok(Html(
+        page(
+            "API keys",
+            Some(&s),
+            None,
+            api_keys_body(&s, &keys, Some(&created.key)),
+        )
+        .into_string(),
+    ))
 }
 
-async fn revoke_api_key(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn revoke_api_key(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    st.app.revoke_api_key(&s.actor, parse_id(&raw, "API key", Surface::Html)?).await.map_err(page_err)?;
+    st.app
+        .revoke_api_key(&s.actor, parse_id(&raw, "API key", Surface::Html)?)
+        .await
+        .map_err(page_err)?;
     Ok(redirect_with_notice("/settings/api-keys", "Key revoked."))
 }

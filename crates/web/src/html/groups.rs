@@ -22,7 +22,10 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/groups/{id}/rename", post(rename))
         .route("/settings/groups/{id}/delete", post(delete))
         .route("/settings/groups/{id}/members", post(add_member))
-        .route("/settings/groups/{id}/members/{user_id}/remove", post(remove_member))
+        .route(
+            "/settings/groups/{id}/members/{user_id}/remove",
+            post(remove_member),
+        )
 }
 
 #[derive(Deserialize)]
@@ -49,7 +52,11 @@ fn name(raw: &str) -> Result<GroupName, WebError> {
     GroupName::parse(raw).map_err(|e| page_err(convene_app::AppError::invalid("name", e)))
 }
 
-async fn list(State(st): State<AppState>, s: Session, Query(n): Query<Notice>) -> Result<Html<String>, WebError> {
+async fn list(
+    State(st): State<AppState>,
+    s: Session,
+    Query(n): Query<Notice>,
+) -> Result<Html<String>, WebError> {
     let groups = st.app.groups(&s.actor).await.map_err(page_err)?;
     let body = html! {
         h1 { "Groups" }
@@ -72,22 +79,49 @@ async fn list(State(st): State<AppState>, s: Session, Query(n): Query<Notice>) -
             }
         }
     };
-    Ok(Html(page("Groups", Some(&s), n.notice.as_deref(), body).into_string()))
+    Ok(Html(
+        page("Groups", Some(&s), n.notice.as_deref(), body).into_string(),
+    ))
 }
 
-async fn create(State(st): State<AppState>, s: Session, HtmlForm(f): HtmlForm<NameForm>) -> Result<Redirect, WebError> {
+async fn create(
+    State(st): State<AppState>,
+    s: Session,
+    HtmlForm(f): HtmlForm<NameForm>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    let g = st.app.create_group(&s.actor, name(&f.name)?).await.map_err(page_err)?;
-    Ok(redirect_with_notice(&format!("/settings/groups/{}", g.id), "Group created."))
+    let g = st
+        .app
+        .create_group(&s.actor, name(&f.name)?)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        &format!("/settings/groups/{}", g.id),
+        "Group created.",
+    ))
 }
 
-async fn detail(State(st): State<AppState>, s: Session, Path(raw): Path<String>, Query(n): Query<Notice>) -> Result<Html<String>, WebError> {
+async fn detail(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    Query(n): Query<Notice>,
+) -> Result<Html<String>, WebError> {
     let id: GroupId = parse_id(&raw, "group", Surface::Html)?;
     let (group, members) = st.app.group(&s.actor, id).await.map_err(page_err)?;
     let manage = s.actor.can(Permission::ManageGroups);
     let candidates = if manage {
         st.app
-            .users_page(&s.actor, UserQuery { filter: UserFilter::All, action_required: false, search: None, after: None, limit: 500 })
+            .users_page(
+                &s.actor,
+                UserQuery {
+                    filter: UserFilter::All,
+                    action_required: false,
+                    search: None,
+                    after: None,
+                    limit: 500,
+                },
+            )
             .await
             .map_err(page_err)?
             .users
@@ -143,33 +177,76 @@ async fn detail(State(st): State<AppState>, s: Session, Path(raw): Path<String>,
             }
         }
     };
-    Ok(Html(page(&group.name, Some(&s), n.notice.as_deref(), body).into_string()))
+    Ok(Html(
+        page(&group.name, Some(&s), n.notice.as_deref(), body).into_string(),
+    ))
 }
 
-async fn rename(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<NameForm>) -> Result<Redirect, WebError> {
+async fn rename(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<NameForm>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
     let id: GroupId = parse_id(&raw, "group", Surface::Html)?;
-    st.app.rename_group(&s.actor, id, name(&f.name)?).await.map_err(page_err)?;
-    Ok(redirect_with_notice(&format!("/settings/groups/{id}"), "Group renamed."))
+    st.app
+        .rename_group(&s.actor, id, name(&f.name)?)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        &format!("/settings/groups/{id}"),
+        "Group renamed.",
+    ))
 }
 
-async fn delete(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn delete(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    st.app.delete_group(&s.actor, parse_id(&raw, "group", Surface::Html)?).await.map_err(page_err)?;
+    st.app
+        .delete_group(&s.actor, parse_id(&raw, "group", Surface::Html)?)
+        .await
+        .map_err(page_err)?;
     Ok(redirect_with_notice("/settings/groups", "Group deleted."))
 }
 
-async fn add_member(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<MemberForm>) -> Result<Redirect, WebError> {
+async fn add_member(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<MemberForm>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
     let id: GroupId = parse_id(&raw, "group", Surface::Html)?;
     let user: UserId = parse_id(&f.user_id, "user", Surface::Html)?;
-    st.app.add_group_member(&s.actor, id, user).await.map_err(page_err)?;
-    Ok(redirect_with_notice(&format!("/settings/groups/{id}"), "Member added."))
+    st.app
+        .add_group_member(&s.actor, id, user)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        &format!("/settings/groups/{id}"),
+        "Member added.",
+    ))
 }
 
-async fn remove_member(State(st): State<AppState>, s: Session, Path((g, u)): Path<(String, String)>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn remove_member(
+    State(st): State<AppState>,
+    s: Session,
+    Path((g, u)): Path<(String, String)>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
     let id: GroupId = parse_id(&g, "group", Surface::Html)?;
-    st.app.remove_group_member(&s.actor, id, parse_id(&u, "user", Surface::Html)?).await.map_err(page_err)?;
-    Ok(redirect_with_notice(&format!("/settings/groups/{id}"), "Member removed."))
+    st.app
+        .remove_group_member(&s.actor, id, parse_id(&u, "user", Surface::Html)?)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        &format!("/settings/groups/{id}"),
+        "Member removed.",
+    ))
 }

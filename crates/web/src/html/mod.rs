@@ -23,7 +23,14 @@ pub fn routes() -> Router<AppState> {
         .merge(org::routes())
         .merge(admin::routes())
         .merge(profile::routes())
-        .fallback(|| async { WebError::new(StatusCode::NOT_FOUND, "not_found", "There is no page at this address.").html() })
+        .fallback(|| async {
+            WebError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "There is no page at this address.",
+            )
+            .html()
+        })
 }
 
 /// `?notice=…` shown once after a form redirects back.
@@ -34,7 +41,10 @@ pub struct Notice {
 
 pub fn redirect_with_notice(path: &str, notice: &str) -> axum::response::Redirect {
     let sep = if path.contains('?') { '&' } else { '?' };
-    axum::response::Redirect::to(&format!("{path}{sep}notice={}", crate::auth::urlencode(notice)))
+    axum::response::Redirect::to(&format!(
+        "{path}{sep}notice={}",
+        crate::auth::urlencode(notice)
+    ))
 }
 
 /// Turns a use-case error into an HTML error page.

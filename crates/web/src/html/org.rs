@@ -26,7 +26,13 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/organization/takeover", post(takeover))
 }
 
-fn settings_page(s: &Session, org: &convene_store::OrgRow, state: &LockState, notice: Option<&str>, error: Option<&str>) -> Markup {
+fn settings_page(
+    s: &Session,
+    org: &convene_store::OrgRow,
+    state: &LockState,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
     let (token, editable) = match state {
         LockState::Mine { token, .. } => (token.as_str(), true),
         LockState::Theirs(_) => ("", false),
@@ -59,10 +65,20 @@ fn settings_page(s: &Session, org: &convene_store::OrgRow, state: &LockState, no
     page("Organization", Some(s), notice, body)
 }
 
-async fn show(State(st): State<AppState>, s: Session, Query(n): Query<Notice>) -> Result<Html<String>, WebError> {
-    let state = st.app.acquire_lock(&s.actor, &LockResource::OrgSettings, false).await.map_err(page_err)?;
+async fn show(
+    State(st): State<AppState>,
+    s: Session,
+    Query(n): Query<Notice>,
+) -> Result<Html<String>, WebError> {
+    let state = st
+        .app
+        .acquire_lock(&s.actor, &LockResource::OrgSettings, false)
+        .await
+        .map_err(page_err)?;
     let org = st.app.org_of(s.actor.org_id).await.map_err(page_err)?;
-    Ok(Html(settings_page(&s, &org, &state, n.notice.as_deref(), None).into_string()))
+    Ok(Html(
+        settings_page(&s, &org, &state, n.notice.as_deref(), None).into_string(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -71,10 +87,20 @@ struct CsrfOnly {
     _csrf: String,
 }
 
-async fn takeover(State(st): State<AppState>, s: Session, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn takeover(
+    State(st): State<AppState>,
+    s: Session,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    st.app.acquire_lock(&s.actor, &LockResource::OrgSettings, true).await.map_err(page_err)?;
-    Ok(redirect_with_notice("/settings/organization", "You now hold the admin settings lock."))
+    st.app
+        .acquire_lock(&s.actor, &LockResource::OrgSettings, true)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        "/settings/organization",
+        "You now hold the admin settings lock.",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -87,19 +113,45 @@ struct SettingsForm {
     uses_salesforce: Option<String>,
 }
 
-async fn save(State(st): State<AppState>, s: Session, HtmlForm(f): HtmlForm<SettingsForm>) -> Result<Response, WebError> {
+async fn save(
+    State(st): State<AppState>,
+    s: Session,
+    HtmlForm(f): HtmlForm<SettingsForm>,
+) -> Result<Response, WebError> {
     s.check_csrf(&f._csrf)?;
     let name = OrgName::parse(&f.name).map_err(|e| page_err(AppError::invalid("name", e)))?;
-    let change = OrgSettingsChange { name, uses_salesforce: f.uses_salesforce.is_some() };
-    match st.app.update_org_settings(&s.actor, &f.lock_token, change).await {
-        Ok(_) => Ok(redirect_with_notice("/settings/organization", "Settings saved.").into_response()),
+    let change = OrgSettingsChange {
+        name,
+        uses_salesforce: f.uses_salesforce.is_some(),
+    };
+    match st
+        .app
+        .update_org_settings(&s.actor, &f.lock_token, change)
+        .await
+    {
+        Ok(_) => {
+            Ok(redirect_with_notice("/settings/organization", "Settings saved.").into_response())
+        }
         Err(AppError::Locked { message, .. }) => {
             let org = st.app.org_of(s.actor.org_id).await.map_err(page_err)?;
-            let state = match st.app.lock_status(&s.actor, &LockResource::OrgSettings).await.map_err(page_err)? {
+            let state = match st
+                .app
+                .lock_status(&s.actor, &LockResource::OrgSettings)
+                .await
+                .map_err(page_err)?
+            {
                 Some(l) if l.holder_user_id != s.actor.user_id => LockState::Theirs(l),
-                _ => st.app.acquire_lock(&s.actor, &LockResource::OrgSettings, false).await.map_err(page_err)?,
+                _ => st
+                    .app
+                    .acquire_lock(&s.actor, &LockResource::OrgSettings, false)
+                    .await
+                    .map_err(page_err)?,
             };
-            Ok((StatusCode::CONFLICT, Html(settings_page(&s, &org, &state, None, Some(&message)).into_string())).into_response())
+            Ok((
+                StatusCode::CONFLICT,
+                Html(settings_page(&s, &org, &state, None, Some(&message)).into_string()),
+            )
+                .into_response())
         }
         Err(e) => Err(page_err(e)),
     }

@@ -28,8 +28,16 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/photo", get(photo))
 }
 
-async fn show(State(st): State<AppState>, s: Session, Query(n): Query<Notice>) -> Result<Html<String>, WebError> {
-    let d = st.app.user_detail(&s.actor, s.actor.user_id).await.map_err(page_err)?;
+async fn show(
+    State(st): State<AppState>,
+    s: Session,
+    Query(n): Query<Notice>,
+) -> Result<Html<String>, WebError> {
+    let d = st
+        .app
+        .user_detail(&s.actor, s.actor.user_id)
+        .await
+        .map_err(page_err)?;
     let u = &d.user;
     let body = html! {
         h1 { "My Profile" }
@@ -80,7 +88,9 @@ async fn show(State(st): State<AppState>, s: Session, Query(n): Query<Notice>) -
             }
         }
     };
-    Ok(Html(page("My Profile", Some(&s), n.notice.as_deref(), body).into_string()))
+    Ok(Html(
+        page("My Profile", Some(&s), n.notice.as_deref(), body).into_string(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -91,19 +101,35 @@ struct ProfileForm {
     time_zone: String,
 }
 
-async fn save(State(st): State<AppState>, s: Session, HtmlForm(f): HtmlForm<ProfileForm>) -> Result<Redirect, WebError> {
+async fn save(
+    State(st): State<AppState>,
+    s: Session,
+    HtmlForm(f): HtmlForm<ProfileForm>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
     let name = PersonName::parse(&f.name).map_err(|e| page_err(AppError::invalid("name", e)))?;
-    let tz = TimeZoneName::parse(&f.time_zone).map_err(|e| page_err(AppError::invalid("time_zone", e)))?;
-    st.app.update_profile(&s.actor, name, tz).await.map_err(page_err)?;
+    let tz = TimeZoneName::parse(&f.time_zone)
+        .map_err(|e| page_err(AppError::invalid("time_zone", e)))?;
+    st.app
+        .update_profile(&s.actor, name, tz)
+        .await
+        .map_err(page_err)?;
     Ok(redirect_with_notice("/settings/profile", "Profile saved."))
 }
 
-async fn upload_photo(State(st): State<AppState>, s: Session, mut form: Multipart) -> Result<Redirect, WebError> {
+async fn upload_photo(
+    State(st): State<AppState>,
+    s: Session,
+    mut form: Multipart,
+) -> Result<Redirect, WebError> {
     let bad = |m: String| WebError::bad_request("invalid_form", m).html();
     let mut csrf_token = String::new();
     let mut bytes = None;
-    while let Some(field) = form.next_field().await.map_err(|e| bad(format!("the upload could not be read: {e}")))? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("the upload could not be read: {e}")))?
+    {
         match field.name() {
             Some("_csrf") => csrf_token = field.text().await.map_err(|e| bad(e.to_string()))?,
             Some("photo") => bytes = Some(field.bytes().await.map_err(|e| bad(e.to_string()))?),
@@ -112,7 +138,10 @@ async fn upload_photo(State(st): State<AppState>, s: Session, mut form: Multipar
     }
     s.check_csrf(&csrf_token)?;
     let bytes = bytes.ok_or_else(|| bad("choose a photo to upload".into()))?;
-    st.app.set_photo(&s.actor, s.actor.user_id, &bytes).await.map_err(page_err)?;
+    st.app
+        .set_photo(&s.actor, s.actor.user_id, &bytes)
+        .await
+        .map_err(page_err)?;
     Ok(redirect_with_notice("/settings/profile", "Photo updated."))
 }
 
@@ -122,9 +151,16 @@ struct CsrfOnly {
     _csrf: String,
 }
 
-async fn delete_photo(State(st): State<AppState>, s: Session, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn delete_photo(
+    State(st): State<AppState>,
+    s: Session,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    st.app.delete_photo(&s.actor, s.actor.user_id).await.map_err(page_err)?;
+    st.app
+        .delete_photo(&s.actor, s.actor.user_id)
+        .await
+        .map_err(page_err)?;
     Ok(redirect_with_notice("/settings/profile", "Photo removed."))
 }
 
@@ -136,15 +172,44 @@ struct PasswordForm {
     new_password: String,
 }
 
-async fn change_password(State(st): State<AppState>, jar: CookieJar, s: Session, HtmlForm(f): HtmlForm<PasswordForm>) -> Result<Response, WebError> {
+async fn change_password(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    s: Session,
+    HtmlForm(f): HtmlForm<PasswordForm>,
+) -> Result<Response, WebError> {
     s.check_csrf(&f._csrf)?;
-    let new = Password::parse(&f.new_password).map_err(|e| page_err(AppError::invalid("new_password", e)))?;
-    let session = st.app.change_password(&s.actor, &f.current_password, &new).await.map_err(page_err)?;
-    Ok((jar.add(session_cookie(session.token, st.secure_cookies)), redirect_with_notice("/settings/profile", "Password changed; your other sessions were signed out.")).into_response())
+    let new = Password::parse(&f.new_password)
+        .map_err(|e| page_err(AppError::invalid("new_password", e)))?;
+    let session = st
+        .app
+        .change_password(&s.actor, &f.current_password, &new)
+        .await
+        .map_err(page_err)?;
+    Ok((
+        jar.add(session_cookie(session.token, st.secure_cookies)),
+        redirect_with_notice(
+            "/settings/profile",
+            "Password changed; your other sessions were signed out.",
+        ),
+    )
+        .into_response())
 }
 
-async fn photo(State(st): State<AppState>, s: Session, Path(raw): Path<String>) -> Result<Response, WebError> {
+async fn photo(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
     let id: UserId = parse_id(&raw, "user", Surface::Html)?;
     let (ct, bytes) = st.app.photo(&s.actor, id).await.map_err(page_err)?;
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "private, max-age=60".to_string())], bytes).into_response())
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "private, max-age=60".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -23,9 +23,18 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/settings/organization/users", get(table))
         .route("/settings/organization/users/invite", post(invite))
-        .route("/settings/organization/users/{id}/edit", get(edit_form).post(edit))
-        .route("/settings/organization/users/{id}/deactivate", post(deactivate))
-        .route("/settings/organization/users/{id}/reactivate", post(reactivate))
+        .route(
+            "/settings/organization/users/{id}/edit",
+            get(edit_form).post(edit),
+        )
+        .route(
+            "/settings/organization/users/{id}/deactivate",
+            post(deactivate),
+        )
+        .route(
+            "/settings/organization/users/{id}/reactivate",
+            post(reactivate),
+        )
         .route("/settings/organization/users/{id}/resend", post(resend))
 }
 
@@ -114,12 +123,25 @@ fn role_select(current: Role, allow_admin: bool) -> Markup {
     }
 }
 
-async fn table(State(st): State<AppState>, s: Session, Query(q): Query<TableQuery>) -> Result<Html<String>, WebError> {
+async fn table(
+    State(st): State<AppState>,
+    s: Session,
+    Query(q): Query<TableQuery>,
+) -> Result<Html<String>, WebError> {
     let filter = parse_filter(q.filter.as_deref()).map_err(page_err)?;
     let action_required = q.action_required.as_deref() == Some("1");
     let page_data = st
         .app
-        .users_page(&s.actor, UserQuery { filter, action_required, search: q.q.clone(), after: q.cursor.clone(), limit: 50 })
+        .users_page(
+            &s.actor,
+            UserQuery {
+                filter,
+                action_required,
+                search: q.q.clone(),
+                after: q.cursor.clone(),
+                limit: 50,
+            },
+        )
         .await
         .map_err(page_err)?;
     let groups = st.app.groups(&s.actor).await.unwrap_or_default();
@@ -190,41 +212,82 @@ async fn table(State(st): State<AppState>, s: Session, Query(q): Query<TableQuer
             }
         }
     };
-    Ok(Html(page("Users", Some(&s), q.notice.as_deref(), body).into_string()))
+    Ok(Html(
+        page("Users", Some(&s), q.notice.as_deref(), body).into_string(),
+    ))
 }
 
 /// Form fields that repeat (`permissions`) arrive as a list of pairs.
 fn fields(pairs: &[(String, String)], name: &str) -> Vec<String> {
-    pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 fn parse_role_perms(pairs: &[(String, String)]) -> Result<(Role, PermissionSet), WebError> {
-    let role: Role = field(pairs, "role")
-        .parse()
-        .map_err(|e: convene_domain::UnknownVariant| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", format!("choose a role: {e}")).html())?;
+    let role: Role =
+        field(pairs, "role")
+            .parse()
+            .map_err(|e: convene_domain::UnknownVariant| {
+                WebError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    format!("choose a role: {e}"),
+                )
+                .html()
+            })?;
     let perms = fields(pairs, "permissions")
         .iter()
         .map(|p| p.parse::<Permission>())
         .collect::<Result<PermissionSet, _>>()
-        .map_err(|e| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e.to_string()).html())?;
+        .map_err(|e| {
+            WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                e.to_string(),
+            )
+            .html()
+        })?;
     Ok((role, perms))
 }
 
-async fn invite(State(st): State<AppState>, s: Session, HtmlForm(pairs): HtmlForm<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn invite(
+    State(st): State<AppState>,
+    s: Session,
+    HtmlForm(pairs): HtmlForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     s.check_csrf(&field(&pairs, "_csrf"))?;
     let (role, perms) = parse_role_perms(&pairs)?;
     let group = match field(&pairs, "group_id").as_str() {
         "" => None,
         g => Some(parse_id::<GroupId>(g, "group", Surface::Html)?),
     };
-    let report = st.app.invite(&s.actor, &field(&pairs, "emails"), role, perms, group).await.map_err(page_err)?;
+    let report = st
+        .app
+        .invite(&s.actor, &field(&pairs, "emails"), role, perms, group)
+        .await
+        .map_err(page_err)?;
     let counts = st.app.user_counts(&s.actor).await.map_err(page_err)?;
-    let pending = counts.iter().find(|c| c.filter == UserFilter::Pending).map(|c| c.count).unwrap_or(0);
-    let status = if report.invited.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let pending = counts
+        .iter()
+        .find(|c| c.filter == UserFilter::Pending)
+        .map(|c| c.count)
+        .unwrap_or(0);
+    let status = if report.invited.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let body = html! {
         h1 { "Invitations" }
         div.card #invite-result {
@@ -240,10 +303,18 @@ async fn invite(State(st): State<AppState>, s: Session, HtmlForm(pairs): HtmlFor
             p { a.button href="/settings/organization/users?filter=pending" { "Back to Users" } }
         }
     };
-    Ok((status, Html(page("Invitations", Some(&s), None, body).into_string())).into_response())
+    Ok((
+        status,
+        Html(page("Invitations", Some(&s), None, body).into_string()),
+    )
+        .into_response())
 }
 
-async fn edit_form(State(st): State<AppState>, s: Session, Path(raw): Path<String>) -> Result<Html<String>, WebError> {
+async fn edit_form(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, WebError> {
     let id: UserId = parse_id(&raw, "user", Surface::Html)?;
     s.actor.require(Permission::ManageUsers).map_err(page_err)?;
     let d = st.app.user_detail(&s.actor, id).await.map_err(page_err)?;
@@ -275,12 +346,24 @@ async fn edit_form(State(st): State<AppState>, s: Session, Path(raw): Path<Strin
     Ok(Html(page("Edit user", Some(&s), None, body).into_string()))
 }
 
-async fn edit(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(pairs): HtmlForm<Vec<(String, String)>>) -> Result<Redirect, WebError> {
+async fn edit(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(pairs): HtmlForm<Vec<(String, String)>>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&field(&pairs, "_csrf"))?;
     let id: UserId = parse_id(&raw, "user", Surface::Html)?;
     let (role, perms) = parse_role_perms(&pairs)?;
-    let u = st.app.change_role(&s.actor, id, role, perms).await.map_err(page_err)?;
-    Ok(redirect_with_notice("/settings/organization/users", &format!("{} is now {}.", u.email, u.role.label())))
+    let u = st
+        .app
+        .change_role(&s.actor, id, role, perms)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        "/settings/organization/users",
+        &format!("{} is now {}.", u.email, u.role.label()),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -289,21 +372,56 @@ struct CsrfOnly {
     _csrf: String,
 }
 
-async fn deactivate(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn deactivate(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    let u = st.app.deactivate_user(&s.actor, parse_id(&raw, "user", Surface::Html)?).await.map_err(page_err)?;
-    Ok(redirect_with_notice("/settings/organization/users", &format!("{} was deactivated and signed out everywhere.", u.email)))
+    let u = st
+        .app
+        .deactivate_user(&s.actor, parse_id(&raw, "user", Surface::Html)?)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        "/settings/organization/users",
+        &format!("{} was deactivated and signed out everywhere.", u.email),
+    ))
 }
 
-async fn reactivate(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn reactivate(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
-    let u = st.app.reactivate_user(&s.actor, parse_id(&raw, "user", Surface::Html)?).await.map_err(page_err)?;
-    Ok(redirect_with_notice("/settings/organization/users?filter=pending", &format!("{} was sent a new invitation.", u.email)))
+    let u = st
+        .app
+        .reactivate_user(&s.actor, parse_id(&raw, "user", Surface::Html)?)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        "/settings/organization/users?filter=pending",
+        &format!("{} was sent a new invitation.", u.email),
+    ))
 }
 
-async fn resend(State(st): State<AppState>, s: Session, Path(raw): Path<String>, HtmlForm(f): HtmlForm<CsrfOnly>) -> Result<Redirect, WebError> {
+async fn resend(
+    State(st): State<AppState>,
+    s: Session,
+    Path(raw): Path<String>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
     let id = parse_id(&raw, "user", Surface::Html)?;
-    st.app.resend_invitation(&s.actor, id).await.map_err(page_err)?;
-    Ok(redirect_with_notice("/settings/organization/users?filter=pending", "A new invitation was sent; the previous link no longer works."))
+    st.app
+        .resend_invitation(&s.actor, id)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        "/settings/organization/users?filter=pending",
+        "A new invitation was sent; the previous link no longer works.",
+    ))
 }
