@@ -123,6 +123,10 @@ impl Application {
             app: app.clone(),
             metrics: metrics_handle(),
             secure_cookies,
+            form_limiter: Arc::new(convene_web::rate_limit::RateLimiter::new(
+                10,
+                Duration::from_secs(60),
+            )),
         };
         Ok(Self {
             listener,

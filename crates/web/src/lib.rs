@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod html;
+pub mod rate_limit;
 pub mod telemetry;
 
 use axum::extract::DefaultBodyLimit;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Set the `Secure` flag on cookies (when served over https).
     pub secure_cookies: bool,
+    /// Attempts at the public forms (sign-in, setup, join), per form and key.
+    pub form_limiter: std::sync::Arc<rate_limit::RateLimiter>,
 }
 
 /// The whole HTTP surface of Convene.

@@ -178,3 +178,29 @@ async fn openapi_document_lists_the_routes() {
         assert!(doc["paths"].get(path).is_some(), "missing {path}");
     }
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited() {
+    let t = TestApp::spawn().await;
+    let org = t.create_org("Acme").await;
+    let (cookie, csrf) = t.anon_csrf(&format!("{}/login", t.url)).await;
+    let attempt = || {
+        t.client
+            .post(format!("{}/login", t.url))
+            .header("cookie", format!("convene_csrf={cookie}"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("email", org.admin_email.as_str()),
+                ("password", "wrong password!"),
+            ])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = attempt().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("Too many attempts"));
+    // Another account is not affected.
+    assert!(t.login("someone@acme.example", PASSWORD).await.is_none());
+}

@@ -137,6 +137,7 @@ async fn setup(
     HtmlForm(f): HtmlForm<SetupForm>,
 ) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
+    limit(&s, "setup".into())?;
     let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
     let admin = match parse_new_admin(&f) {
         Ok(a) => a,
@@ -228,12 +229,28 @@ async fn login_form(
     ))
 }
 
+/// Refuses a public form once its key has had too many attempts this minute.
+fn limit(s: &AppState, key: String) -> Result<(), WebError> {
+    s.form_limiter.check(&key).map_err(|retry| {
+        WebError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "Too many attempts. Wait {} seconds and try again.",
+                retry.as_secs().max(1)
+            ),
+        )
+        .html()
+    })
+}
+
 async fn login(
     State(s): State<AppState>,
     jar: CookieJar,
     HtmlForm(f): HtmlForm<LoginForm>,
 ) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
+    limit(&s, format!("login:{}", f.email.trim().to_lowercase()))?;
     let next = safe_next(f.next.as_deref());
     match s.app.login(&f.email, &f.password).await {
         Ok(session) => Ok((
@@ -346,6 +363,10 @@ async fn join(
     HtmlForm(f): HtmlForm<JoinForm>,
 ) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
+    limit(
+        &s,
+        format!("join:{}", token.chars().take(64).collect::<String>()),
+    )?;
     let pending = s.app.pending_invitation(&token).await.map_err(page_err)?;
     let parsed = (|| -> Result<_, String> {
         Ok((
