@@ -186,6 +186,10 @@ impl App {
             .map_err(|e| AppError::Unexpected(e.into()))?;
         let mut tx = self.store.write().await?;
         let target = tx.user(actor.org_id, user).await.or_not_found("user")?;
+        if target.role.is_admin_like() {
+            // The new link makes whoever holds it an admin, as inviting one does.
+            actor.require_full_admin("re-invite an admin")?;
+        }
         if target.status != UserStatus::Pending {
             return Err(AppError::Conflict {
                 code: "not_pending",

@@ -45,9 +45,11 @@ impl App {
         Ok(())
     }
 
-    /// The local outbox of the caller's org (when no SMTP server is configured).
+    /// The local outbox of the caller's org (when no SMTP server is configured). Admins
+    /// only: it holds every Join Now link, including those of invited admins, which
+    /// would let a custom admin who manages users become an admin.
     pub async fn outbox(&self, actor: &Actor, to: Option<&str>) -> AppResult<Vec<OutboxRow>> {
-        actor.require(Permission::ManageUsers)?;
+        actor.require_full_admin("read the mail outbox")?;
         Ok(self
             .store
             .read()
@@ -57,7 +59,7 @@ impl App {
     }
 
     pub async fn outbox_message(&self, actor: &Actor, id: OutboxId) -> AppResult<OutboxRow> {
-        actor.require(Permission::ManageUsers)?;
+        actor.require_full_admin("read the mail outbox")?;
         self.store
             .read()
             .await?

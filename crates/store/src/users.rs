@@ -166,7 +166,8 @@ impl Tx {
         let mut n = 1;
         let mut binds: Vec<String> = vec![org.to_string()];
         if q.action_required {
-            sql.push_str(" AND u.action_reasons <> 0");
+            // Deactivated users need no action, as in the counts.
+            sql.push_str(" AND u.action_reasons <> 0 AND u.status <> 'deactivated'");
         }
         if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
             n += 1;
@@ -197,37 +198,45 @@ impl Tx {
         rows.iter().map(user_from_row).collect()
     }
 
-    /// Every filter's count and "Action Required" count, in one scan of the org's users.
+    /// Every filter's count and "Action Required" count. The database groups the org's
+    /// users by (role, status, needs action) over a covering index; which groups belong
+    /// to which filter is the domain's rule ([`UserFilter::matches`]), not SQL's.
     pub async fn user_counts(&mut self, org: OrgId) -> Result<Vec<FilterCount>> {
-        let mut cols = Vec::new();
-        for f in UserFilter::ALL {
-            let cond = filter_sql(f);
-            let name = f.as_str();
-            cols.push(format!(
-                "COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS n_{name}"
-            ));
-            cols.push(format!(
-                "COALESCE(SUM(CASE WHEN {cond} AND u.status <> 'deactivated' AND u.action_reasons <> 0 THEN 1 ELSE 0 END), 0) AS a_{name}"
-            ));
+        let rows = sqlx::query(
+            "SELECT role, status, CASE WHEN action_reasons <> 0 THEN 1 ELSE 0 END AS needs_action, \
+             COUNT(*) AS n FROM users WHERE org_id = $1 GROUP BY role, status, needs_action",
+        )
+        .bind(org.to_string())
+        .fetch_all(&mut *self.inner)
+        .await?;
+        let mut groups = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let role: Role = get_parsed(r, "role")?;
+            let status: UserStatus = get_parsed(r, "status")?;
+            let needs_action = r.try_get::<i64, _>("needs_action")? != 0;
+            let n: i64 = r.try_get("n")?;
+            groups.push((role, status, needs_action, n));
         }
-        let sql = format!(
-            "SELECT {} FROM users u WHERE u.org_id = $1",
-            cols.join(", ")
-        );
-        let row = sqlx::query(&sql)
-            .bind(org.to_string())
-            .fetch_one(&mut *self.inner)
-            .await?;
-        UserFilter::ALL
+        Ok(UserFilter::ALL
             .into_iter()
-            .map(|f| {
-                Ok(FilterCount {
-                    filter: f,
-                    count: row.try_get(format!("n_{}", f.as_str()).as_str())?,
-                    action_required: row.try_get(format!("a_{}", f.as_str()).as_str())?,
-                })
+            .map(|filter| {
+                let mut c = FilterCount {
+                    filter,
+                    count: 0,
+                    action_required: 0,
+                };
+                for &(role, status, needs_action, n) in &groups {
+                    if filter.matches(role, status) {
+                        c.count += n;
+                        // A deactivated user holds no seat and needs nothing.
+                        if needs_action && status != UserStatus::Deactivated {
+                            c.action_required += n;
+                        }
+                    }
+                }
+                c
             })
-            .collect()
+            .collect())
     }
 
     pub async fn count_active_admins(&mut self, org: OrgId) -> Result<i64> {

@@ -170,3 +170,53 @@ async fn deactivation_ends_sessions_and_keys_and_reactivation_reinvites() {
         );
     }
 }
+
+/// The filter tabs' counts (grouped by the domain's rule) and the filtered lists (SQL)
+/// agree for every filter, across roles and statuses.
+#[tokio::test]
+async fn every_filter_count_matches_its_list() {
+    let t = TestApp::spawn().await;
+    let org = t.create_org("Acme").await;
+    for (email, role) in [
+        ("c@acme.example", "chat"),
+        ("m@acme.example", "meetings"),
+        ("ca@acme.example", "custom_admin"),
+        ("a2@acme.example", "admin"),
+    ] {
+        t.member(&org, email, role).await;
+    }
+    t.invite(&org.key, "p1@acme.example p2@acme.example", "meetings")
+        .await;
+    t.invite(&org.key, "p3@acme.example", "admin").await;
+    let (_, list) = t.get(&org.key, "/users?q=m@acme").await;
+    let m = list["data"][0]["id"].as_str().unwrap().to_string();
+    t.post(&org.key, &format!("/users/{m}/deactivate"), json!({}))
+        .await;
+    let (_, all) = t.get(&org.key, "/users").await;
+    for c in all["counts"].as_array().unwrap() {
+        let filter = c["filter"].as_str().unwrap();
+        let (_, page) = t
+            .get(&org.key, &format!("/users?filter={filter}&limit=500"))
+            .await;
+        assert_eq!(
+            c["count"].as_u64().unwrap() as usize,
+            page["data"].as_array().unwrap().len(),
+            "filter {filter}"
+        );
+        let (_, flagged) = t
+            .get(
+                &org.key,
+                &format!("/users?filter={filter}&limit=500&action_required=true"),
+            )
+            .await;
+        assert_eq!(
+            c["action_required"].as_u64().unwrap() as usize,
+            flagged["data"].as_array().unwrap().len(),
+            "filter {filter}"
+        );
+    }
+    assert_eq!(count(&all, "all"), (7, 7));
+    assert_eq!(count(&all, "admin"), (4, 4));
+    assert_eq!(count(&all, "pending"), (3, 3));
+    assert_eq!(count(&all, "deactivated"), (1, 0));
+}

@@ -3,10 +3,9 @@
 use super::types::*;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Surface, WebError};
-use crate::extract::{parse_id, ApiJson, ApiQuery};
+use crate::extract::{parse_id, ApiBytes, ApiJson, ApiPath, ApiQuery, OptionalApiJson};
 use crate::AppState;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -113,7 +112,7 @@ pub async fn list_users(
 pub async fn get_user(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<UserDetailDto>> {
     let d = s
         .app
@@ -138,7 +137,7 @@ pub async fn get_user(
 pub async fn change_role(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
     ApiJson(body): ApiJson<RoleChange>,
 ) -> ApiResult<Json<UserDto>> {
     let user = id::<UserId>(&raw, "user")?;
@@ -158,7 +157,7 @@ pub async fn change_role(
 pub async fn deactivate(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<UserDto>> {
     let u = s
         .app
@@ -171,7 +170,7 @@ pub async fn deactivate(
 pub async fn reactivate(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<UserDto>> {
     let u = s
         .app
@@ -184,7 +183,7 @@ pub async fn reactivate(
 pub async fn resend_invitation(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     s.app
         .resend_invitation(&actor, id::<UserId>(&raw, "user")?)
@@ -196,7 +195,7 @@ pub async fn resend_invitation(
 pub async fn get_photo(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
     let (ct, bytes) = s.app.photo(&actor, id::<UserId>(&raw, "user")?).await?;
     Ok(([(header::CONTENT_TYPE, ct)], bytes))
@@ -206,8 +205,8 @@ pub async fn get_photo(
 pub async fn put_photo(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
-    body: Bytes,
+    ApiPath(raw): ApiPath<String>,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<StatusCode> {
     s.app
         .set_photo(&actor, id::<UserId>(&raw, "user")?, &body)
@@ -219,7 +218,7 @@ pub async fn put_photo(
 pub async fn delete_photo(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     s.app
         .delete_photo(&actor, id::<UserId>(&raw, "user")?)
@@ -303,7 +302,7 @@ pub async fn create_group(
 pub async fn get_group(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<GroupDetailDto>> {
     let (g, members) = s.app.group(&actor, id::<GroupId>(&raw, "group")?).await?;
     Ok(Json(GroupDetailDto {
@@ -316,7 +315,7 @@ pub async fn get_group(
 pub async fn rename_group(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
     ApiJson(body): ApiJson<GroupInput>,
 ) -> ApiResult<Json<GroupDto>> {
     let g = s
@@ -334,7 +333,7 @@ pub async fn rename_group(
 pub async fn delete_group(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     s.app
         .delete_group(&actor, id::<GroupId>(&raw, "group")?)
@@ -346,7 +345,7 @@ pub async fn delete_group(
 pub async fn add_member(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path((g, u)): Path<(String, String)>,
+    ApiPath((g, u)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     s.app
         .add_group_member(
@@ -362,7 +361,7 @@ pub async fn add_member(
 pub async fn remove_member(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path((g, u)): Path<(String, String)>,
+    ApiPath((g, u)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     s.app
         .remove_group_member(
@@ -411,7 +410,7 @@ fn lock_resource(raw: &str) -> ApiResult<LockResource> {
 pub async fn get_lock(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<LockDto>> {
     let r = lock_resource(&raw)?;
     let lock = s
@@ -427,23 +426,12 @@ pub async fn get_lock(
 pub async fn acquire_lock(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
-    body: Bytes,
+    ApiPath(raw): ApiPath<String>,
+    // The body is optional: an empty one means no takeover.
+    OptionalApiJson(body): OptionalApiJson<LockRequest>,
 ) -> ApiResult<Json<LockDto>> {
     let r = lock_resource(&raw)?;
-    // The body is optional: an empty one means no takeover.
-    let takeover = if body.iter().all(u8::is_ascii_whitespace) {
-        false
-    } else {
-        serde_json::from_slice::<LockRequest>(&body)
-            .map_err(|e| {
-                WebError::bad_request(
-                    "malformed_json",
-                    format!("the body is not a valid lock request: {e}"),
-                )
-            })?
-            .takeover
-    };
+    let takeover = body.is_some_and(|b| b.takeover);
     match s.app.acquire_lock(&actor, &r, takeover).await? {
         convene_app::locks::LockState::Mine { token, lock } => {
             Ok(Json(LockDto::new(&lock, Some(token))))
@@ -464,7 +452,7 @@ pub async fn acquire_lock(
 pub async fn release_lock(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
     ApiJson(body): ApiJson<LockRelease>,
 ) -> ApiResult<StatusCode> {
     s.app
@@ -546,7 +534,7 @@ pub async fn list_jobs(
 pub async fn retry_job(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     s.app.retry_job(&actor, id::<JobId>(&raw, "job")?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -579,7 +567,7 @@ pub async fn list_outbox(
 pub async fn get_outbox(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<OutboxDto>> {
     Ok(Json(OutboxDto::from(
         &s.app
@@ -623,7 +611,7 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     s.app
         .revoke_api_key(&actor, id::<ApiKeyId>(&raw, "API key")?)

@@ -53,6 +53,13 @@ pub fn routes() -> Router<AppState> {
                 "no such API route; see /api/v1/openapi.json",
             )
         })
+        .method_not_allowed_fallback(|| async {
+            WebError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this API route does not take that method; see /api/v1/openapi.json",
+            )
+        })
 }
 
 struct BearerAuth;

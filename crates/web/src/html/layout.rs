@@ -3,7 +3,7 @@
 use crate::auth::Session;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use convene_domain::Permission;
+use convene_domain::{Permission, Role};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 const STYLE: &str = r#"
@@ -85,7 +85,7 @@ fn nav(s: &Session) -> Markup {
         @if a.can(Permission::ViewAuditLog) {
             a href="/settings/audit-log" { "Audit log" }
         }
-        @if a.can(Permission::ManageUsers) {
+        @if a.role == Role::Admin {
             a href="/settings/outbox" { "Outbox" }
         }
         @if a.can(Permission::ManageApiKeys) {
