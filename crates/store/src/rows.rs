@@ -229,11 +229,77 @@ pub struct OutboxRow {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone)]
+/// A user's connection to a provider account. Tokens are sealed by the app's secret
+/// box before they reach the store; the store never sees them in the clear.
+#[derive(Clone)]
 pub struct ConnectionRow {
     pub id: String,
+    pub org_id: OrgId,
     pub user_id: UserId,
     pub provider: String,
     pub purpose: String,
+    /// `active`, `needs_reauth` or `revoked`.
     pub status: String,
+    pub external_account_id: Option<String>,
+    pub external_org_id: Option<String>,
+    pub external_email: Option<String>,
+    pub display_name: Option<String>,
+    pub scopes: Option<String>,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub access_expires_at: Option<Timestamp>,
+    pub connected_at: Option<Timestamp>,
+    pub last_refresh_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Timestamp>,
+    pub refresh_lease_until: Option<Timestamp>,
+    pub reauth_notified_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for ConnectionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionRow")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("provider", &self.provider)
+            .field("purpose", &self.purpose)
+            .field("status", &self.status)
+            .field("external_account_id", &self.external_account_id)
+            .field("tokens", &"<sealed>")
+            .finish()
+    }
+}
+
+/// What a completed OAuth flow stores (tokens already sealed).
+#[derive(Clone)]
+pub struct NewConnection {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub provider: String,
+    pub purpose: String,
+    pub external_account_id: String,
+    pub external_org_id: Option<String>,
+    pub external_email: Option<String>,
+    pub display_name: Option<String>,
+    pub scopes: Option<String>,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub access_expires_at: Timestamp,
+}
+
+/// A pending OAuth authorization, keyed by the hash of its `state`.
+#[derive(Clone)]
+pub struct OAuthStateRow {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub session_hash: String,
+    pub provider: String,
+    pub purpose: String,
+    /// Sealed PKCE verifier.
+    pub pkce_verifier: String,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
 }

@@ -489,6 +489,17 @@ impl Tx {
         Ok(())
     }
 
+    /// The org's active admins (to tell them about things that need them).
+    pub async fn active_admins(&mut self, org: OrgId) -> Result<Vec<UserRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users u WHERE u.org_id = $1 AND u.role = 'admin' AND u.status = 'active' ORDER BY u.email_normalized"
+        ))
+        .bind(org.to_string())
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     /// After an org-wide fact changes (e.g. the org starts using Salesforce).
     pub async fn recompute_org_action_reasons(&mut self, org: OrgId) -> Result<()> {
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1")
