@@ -38,6 +38,33 @@ pub async fn record(
     Ok(())
 }
 
+/// An entry whose actor is not a person (a provider, the token service).
+pub async fn record_system(
+    tx: &mut Tx,
+    org: convene_domain::OrgId,
+    actor_label: &str,
+    action: &str,
+    target: Target<'_>,
+    details: serde_json::Value,
+    now: jiff::Timestamp,
+) -> AppResult<()> {
+    tx.insert_audit(
+        &NewAudit {
+            org_id: org,
+            actor_user_id: None,
+            actor_label: actor_label.to_string(),
+            action: action.to_string(),
+            target_type: target.kind.to_string(),
+            target_id: target.id,
+            target_label: target.label.to_string(),
+            details,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 pub struct AuditPage {
     pub entries: Vec<AuditRow>,
     pub next: Option<AuditId>,

@@ -15,6 +15,7 @@ pub mod actor;
 pub mod api_keys;
 pub mod audit;
 pub mod clock;
+pub mod connections;
 pub mod error;
 pub mod groups;
 pub mod invitations;
@@ -47,6 +48,8 @@ pub struct App {
     pub secrets: Arc<secrets::SecretBox>,
     /// Wakes idle job workers when this instance enqueues a job.
     pub job_signal: Arc<tokio::sync::Notify>,
+    pub providers: Arc<connections::Providers>,
+    pub(crate) refresh_locks: Arc<connections::tokens::RefreshLocks>,
 }
 
 impl App {
@@ -56,6 +59,7 @@ impl App {
         clock: Arc<dyn Clock>,
         mailer: mail::Mailer,
         secrets: secrets::SecretBox,
+        providers: connections::Providers,
     ) -> Self {
         Self {
             store,
@@ -64,6 +68,8 @@ impl App {
             mailer,
             secrets: Arc::new(secrets),
             job_signal: Arc::new(tokio::sync::Notify::new()),
+            providers: Arc::new(providers),
+            refresh_locks: Arc::default(),
         }
     }
 

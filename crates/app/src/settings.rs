@@ -18,6 +18,8 @@ pub struct AppSettings {
     pub job_lease: Duration,
     /// Argon2 cost; lowered only by tests.
     pub password_hash: crate::passwords::HashCost,
+    /// Zoom's webhook secret token, to verify `x-zm-signature`.
+    pub zoom_webhook_secret: convene_providers::Secret,
 }
 
 impl AppSettings {
@@ -32,6 +34,7 @@ impl AppSettings {
             job_poll_interval: Duration::from_millis(500),
             job_lease: Duration::from_secs(5 * 60),
             password_hash: crate::passwords::HashCost::Standard,
+            zoom_webhook_secret: convene_providers::Secret::new(String::new()),
         }
     }
 }

@@ -197,7 +197,7 @@ impl App {
         let sessions = tx.delete_sessions_of_user(id).await?;
         let keys = tx.revoke_api_keys_of_user(id, now).await?;
         tx.revoke_invitations(id, now).await?;
-        let removed = tx.delete_connections_of_user(id).await?;
+        let removed = self.remove_connections_in(&mut tx, id, now).await?;
         let org = tx.org(actor.org_id).await?;
         if target.status == UserStatus::Active {
             jobs::enqueue(

@@ -148,12 +148,18 @@ async fn cli_app(config: &Config) -> anyhow::Result<convene_app::App> {
         .base_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.listen));
+    let clock: std::sync::Arc<dyn convene_app::Clock> =
+        std::sync::Arc::new(convene_app::SystemClock);
+    let (zoom, _, zoom_webhook_secret) = startup::zoom(config, &base, clock.clone())?;
+    let mut settings = convene_app::AppSettings::defaults(&base);
+    settings.zoom_webhook_secret = zoom_webhook_secret;
     Ok(convene_app::App::new(
         store,
-        convene_app::AppSettings::defaults(&base),
-        std::sync::Arc::new(convene_app::SystemClock),
+        settings,
+        clock,
         startup::mailer(config)?,
         secrets,
+        convene_app::connections::Providers { zoom },
     ))
 }
 

@@ -29,6 +29,50 @@ pub struct Config {
     pub lock_idle_minutes: u64,
     pub jobs: JobsConfig,
     pub mail: MailConfig,
+    pub providers: ProvidersConfig,
+}
+
+/// Provider credentials and base URLs. A provider without a `client_id` runs against
+/// the built-in sandbox under `/sandbox/...`.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersConfig {
+    pub zoom: ZoomProviderConfig,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomProviderConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Where `/oauth/authorize|token|revoke` live (`https://zoom.us`).
+    pub oauth_base_url: Option<String>,
+    /// Where `/v2/...` lives (`https://api.zoom.us`).
+    pub api_base_url: Option<String>,
+    /// The app's webhook secret token (Zoom Marketplace → Feature → Secret Token).
+    pub webhook_secret: Option<String>,
+    /// Sandbox only: access-token lifetime in seconds (Zoom: 3599).
+    pub sandbox_token_ttl_secs: u64,
+}
+
+impl Default for ZoomProviderConfig {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            oauth_base_url: None,
+            api_base_url: None,
+            webhook_secret: None,
+            sandbox_token_ttl_secs: 3599,
+        }
+    }
+}
+
+impl ZoomProviderConfig {
+    /// Real Zoom credentials were configured (else the sandbox is used).
+    pub fn is_real(&self) -> bool {
+        self.client_id.as_deref().is_some_and(|c| !c.is_empty())
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -109,6 +153,7 @@ impl Default for Config {
                 from: "Convene <no-reply@convene.localhost>".into(),
                 smtp: None,
             },
+            providers: ProvidersConfig::default(),
         }
     }
 }

@@ -3,10 +3,15 @@
 
 use crate::config::Config;
 use anyhow::Context;
+use convene_app::connections::Providers;
 use convene_app::mail::{Mailer, SmtpSecurity, SmtpSettings};
 use convene_app::passwords::HashCost;
 use convene_app::secrets::SecretBox;
 use convene_app::{App, AppSettings, Clock, SystemClock};
+use convene_providers::http::{HttpClient, HttpConfig};
+use convene_providers::zoom::{ZoomClient, ZoomConfig};
+use convene_providers::Secret;
+use convene_sandbox::{ZoomSandbox, ZoomSandboxConfig};
 use convene_store::Store;
 use convene_web::AppState;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -38,6 +43,70 @@ pub struct Application {
     pub app: App,
     state: AppState,
     workers: usize,
+    /// The built-in Zoom sandbox, when no real Zoom app is configured.
+    pub zoom_sandbox: Option<ZoomSandbox>,
+}
+
+/// The fixed credentials of the built-in sandbox's Convene app. They only ever travel
+/// between this server and itself.
+pub const SANDBOX_ZOOM_CLIENT_ID: &str = "convene-sandbox-zoom";
+pub const SANDBOX_ZOOM_CLIENT_SECRET: &str = "convene-sandbox-zoom-secret";
+pub const SANDBOX_ZOOM_WEBHOOK_SECRET: &str = "convene-sandbox-zoom-webhook-secret";
+
+/// The Zoom client (real or sandbox) and, in sandbox mode, the sandbox itself.
+pub fn zoom(
+    config: &Config,
+    base_url: &str,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(ZoomClient, Option<ZoomSandbox>, Secret)> {
+    let z = &config.providers.zoom;
+    let http = HttpClient::new(HttpConfig::default())
+        .map_err(|e| anyhow::anyhow!("starting the HTTP client: {e}"))?
+        .with_clock(move || clock.now());
+    let redirect_uri = format!("{base_url}/oauth/zoom/callback");
+    if z.is_real() {
+        let webhook_secret = Secret::new(z.webhook_secret.clone().unwrap_or_default());
+        let cfg = ZoomConfig {
+            client_id: z.client_id.clone().unwrap_or_default(),
+            client_secret: Secret::new(
+                z.client_secret
+                    .clone()
+                    .context("providers.zoom.client_secret is required with client_id")?,
+            ),
+            oauth_base_url: z
+                .oauth_base_url
+                .clone()
+                .unwrap_or_else(|| "https://zoom.us".into()),
+            api_base_url: z
+                .api_base_url
+                .clone()
+                .unwrap_or_else(|| "https://api.zoom.us".into()),
+            redirect_uri,
+            webhook_secret: webhook_secret.clone(),
+        };
+        return Ok((ZoomClient::new(cfg, http), None, webhook_secret));
+    }
+    let sandbox_base = format!("{base_url}/sandbox/zoom");
+    let sandbox = ZoomSandbox::new(ZoomSandboxConfig {
+        client_id: SANDBOX_ZOOM_CLIENT_ID.into(),
+        client_secret: SANDBOX_ZOOM_CLIENT_SECRET.into(),
+        webhook_url: format!("{base_url}/webhooks/zoom"),
+        webhook_secret: SANDBOX_ZOOM_WEBHOOK_SECRET.into(),
+        access_token_ttl: Duration::from_secs(z.sandbox_token_ttl_secs.max(1)),
+    });
+    let webhook_secret = Secret::new(SANDBOX_ZOOM_WEBHOOK_SECRET.into());
+    let cfg = ZoomConfig {
+        client_id: SANDBOX_ZOOM_CLIENT_ID.into(),
+        client_secret: Secret::new(SANDBOX_ZOOM_CLIENT_SECRET.into()),
+        oauth_base_url: z
+            .oauth_base_url
+            .clone()
+            .unwrap_or_else(|| sandbox_base.clone()),
+        api_base_url: z.api_base_url.clone().unwrap_or(sandbox_base),
+        redirect_uri,
+        webhook_secret: webhook_secret.clone(),
+    };
+    Ok((ZoomClient::new(cfg, http), Some(sandbox), webhook_secret))
 }
 
 /// The process-wide metrics recorder (a recorder can be installed only once).
@@ -118,7 +187,18 @@ impl Application {
         settings.job_poll_interval = Duration::from_millis(config.jobs.poll_interval_ms.max(10));
         settings.password_hash = o.password_hash;
         let secure_cookies = base_url.starts_with("https://");
-        let app = App::new(store, settings, o.clock, mailer(config)?, secrets);
+        let (zoom_client, zoom_sandbox, zoom_webhook_secret) =
+            zoom(config, &base_url, o.clock.clone())?;
+        settings.zoom_webhook_secret = zoom_webhook_secret;
+        let providers = Providers { zoom: zoom_client };
+        let app = App::new(
+            store,
+            settings,
+            o.clock,
+            mailer(config)?,
+            secrets,
+            providers,
+        );
         let state = AppState {
             app: app.clone(),
             metrics: metrics_handle(),
@@ -134,6 +214,7 @@ impl Application {
             app,
             state,
             workers: config.jobs.workers,
+            zoom_sandbox,
         })
     }
 
@@ -159,7 +240,10 @@ impl Application {
                 ))
             })
             .collect();
-        let router = convene_web::router(self.state);
+        let mut router = convene_web::router(self.state);
+        if let Some(sandbox) = &self.zoom_sandbox {
+            router = router.nest("/sandbox/zoom", sandbox.router());
+        }
         axum::serve(self.listener, router.into_make_service())
             .with_graceful_shutdown(shutdown)
             .await

@@ -36,6 +36,8 @@ impl Backend {
 }
 
 pub struct TestAppBuilder {
+    zoom_base: Option<String>,
+    zoom_token_ttl_secs: u64,
     workers: usize,
     smtp_port: Option<u16>,
     backend: Backend,
@@ -52,6 +54,18 @@ impl TestAppBuilder {
     /// Deliver email by plain SMTP to this port on 127.0.0.1.
     pub fn with_smtp(mut self, port: u16) -> Self {
         self.smtp_port = Some(port);
+        self
+    }
+
+    /// Talk to another instance's Zoom sandbox (two instances, one Zoom).
+    pub fn with_zoom_sandbox_of(mut self, other: &TestApp) -> Self {
+        self.zoom_base = Some(format!("{}/sandbox/zoom", other.url));
+        self
+    }
+
+    /// The sandbox's access-token lifetime.
+    pub fn with_zoom_token_ttl(mut self, secs: u64) -> Self {
+        self.zoom_token_ttl_secs = secs;
         self
     }
 
@@ -91,6 +105,14 @@ impl TestAppBuilder {
                     password: None,
                 }),
             },
+            providers: convene::config::ProvidersConfig {
+                zoom: convene::config::ZoomProviderConfig {
+                    oauth_base_url: self.zoom_base.clone(),
+                    api_base_url: self.zoom_base.clone(),
+                    sandbox_token_ttl_secs: self.zoom_token_ttl_secs,
+                    ..Default::default()
+                },
+            },
             ..Config::default()
         };
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
@@ -105,6 +127,7 @@ impl TestAppBuilder {
         .expect("build application");
         let url = application.url();
         let app = application.app.clone();
+        let zoom = application.zoom_sandbox.clone();
         let handle = application.spawn();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -117,6 +140,7 @@ impl TestAppBuilder {
             clock,
             dir,
             database_url,
+            zoom,
             _server: handle,
         }
     }
@@ -140,6 +164,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
     pub database_url: Option<String>,
+    /// This instance's Zoom sandbox.
+    pub zoom: Option<convene_sandbox::ZoomSandbox>,
     _server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
@@ -154,6 +180,8 @@ pub struct TestOrg {
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
+            zoom_base: None,
+            zoom_token_ttl_secs: 3599,
             workers: 0,
             smtp_port: None,
             backend: Backend::from_env(),
@@ -432,6 +460,62 @@ pub struct Member {
     pub session: String,
     pub key: String,
     pub email: String,
+}
+
+impl TestApp {
+    pub fn sandbox(&self) -> &convene_sandbox::ZoomSandbox {
+        self.zoom
+            .as_ref()
+            .expect("this instance runs the Zoom sandbox")
+    }
+
+    /// Runs "Connect with Zoom" for a signed-in user as the sandbox account `account`,
+    /// the way a browser would: Convene's connect form, the sandbox consent, the
+    /// callback. Returns the callback's status, Location and body.
+    pub async fn connect_zoom(
+        &self,
+        session: &str,
+        account: &str,
+    ) -> (StatusCode, Option<String>, String) {
+        let csrf = self.session_csrf(session).await;
+        let (status, authorize, body) = self
+            .form(
+                session,
+                "/settings/profile/conferencing/zoom/connect",
+                &[("_csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "connect: {body}");
+        let authorize = authorize.expect("authorize URL");
+        let callback = self.consent(&authorize, account).await;
+        let callback_path = callback
+            .strip_prefix(&self.url)
+            .unwrap_or(&callback)
+            .to_string();
+        self.page(session, &callback_path).await
+    }
+
+    /// Answers the sandbox consent page for `authorize` as `account`; returns the
+    /// callback URL the sandbox redirects to.
+    pub async fn consent(&self, authorize: &str, account: &str) -> String {
+        let r = self
+            .client
+            .post(authorize)
+            .form(&[("account", account)])
+            .send()
+            .await
+            .expect("consent");
+        assert!(
+            r.status().is_redirection(),
+            "consent answered {}: {}",
+            r.status(),
+            r.text().await.unwrap_or_default()
+        );
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_string()
+    }
 }
 
 async fn split(r: reqwest::Response) -> (StatusCode, Value) {

@@ -57,6 +57,8 @@ pub struct Session {
     pub actor: Actor,
     pub user: UserRow,
     pub csrf: String,
+    /// The cookie's token: what OAuth states are bound to.
+    pub token: String,
 }
 
 /// Rejection for pages that need a session.
@@ -84,6 +86,7 @@ async fn load_session(parts: &Parts, state: &AppState) -> Result<Option<Session>
             actor: Actor::from_user(&s.user),
             user: s.user,
             csrf: s.csrf_token,
+            token,
         })),
         Err(AppError::NotFound(_) | AppError::Unauthenticated) => Ok(None),
         Err(e) => Err(WebError::from(e).html()),

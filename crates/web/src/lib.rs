@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod hooks;
 pub mod html;
 pub mod rate_limit;
 pub mod telemetry;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(html::routes())
         .nest("/api/v1", api::routes())
         .merge(health::routes())
+        .merge(hooks::routes())
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
         .layer(axum::middleware::from_fn(telemetry::track))
         .with_state(state)

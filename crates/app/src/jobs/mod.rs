@@ -19,12 +19,18 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Job {
     SendEmail(OutgoingEmail),
+    /// Revokes a (sealed) token at its provider after its connection was removed.
+    RevokeToken {
+        provider: String,
+        sealed_token: String,
+    },
 }
 
 impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::SendEmail(_) => "send_email",
+            Job::RevokeToken { .. } => "revoke_token",
         }
     }
 
@@ -33,6 +39,7 @@ impl Job {
         match self {
             // About a day of retries with the backoff below.
             Job::SendEmail(_) => 30,
+            Job::RevokeToken { .. } => 12,
         }
     }
 
@@ -40,6 +47,12 @@ impl Job {
     fn payload(&self) -> AppResult<String> {
         let value = match self {
             Job::SendEmail(m) => serde_json::to_string(m),
+            Job::RevokeToken {
+                provider,
+                sealed_token,
+            } => serde_json::to_string(
+                &serde_json::json!({"provider": provider, "sealed_token": sealed_token}),
+            ),
         };
         value.map_err(|e| AppError::Unexpected(e.into()))
     }
@@ -49,6 +62,19 @@ impl Job {
             "send_email" => serde_json::from_str(payload)
                 .map(Job::SendEmail)
                 .map_err(|e| format!("bad send_email payload: {e}")),
+            "revoke_token" => {
+                #[derive(Deserialize)]
+                struct Payload {
+                    provider: String,
+                    sealed_token: String,
+                }
+                serde_json::from_str::<Payload>(payload)
+                    .map(|p| Job::RevokeToken {
+                        provider: p.provider,
+                        sealed_token: p.sealed_token,
+                    })
+                    .map_err(|e| format!("bad revoke_token payload: {e}"))
+            }
             other => Err(format!("unknown job kind '{other}'")),
         }
     }
@@ -63,6 +89,7 @@ pub async fn enqueue(
 ) -> AppResult<()> {
     let org_id = match job {
         Job::SendEmail(m) => m.org_id,
+        Job::RevokeToken { .. } => None,
     };
     tx.enqueue(
         &NewJob {

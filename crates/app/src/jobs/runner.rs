@@ -66,6 +66,17 @@ async fn execute(app: &App, row: JobRow) -> anyhow::Result<()> {
 async fn run(app: &App, job: &Job) -> anyhow::Result<()> {
     match job {
         Job::SendEmail(m) => app.mailer.deliver(&app.store, app.now(), m).await,
+        Job::RevokeToken {
+            provider,
+            sealed_token,
+        } => {
+            match app.revoke_sealed(provider, Some(sealed_token)).await {
+                Ok(()) => Ok(()),
+                // Already revoked or expired at the provider: nothing left to revoke.
+                Err(e) if e.contains("invalid_grant") || e.contains("not found") => Ok(()),
+                Err(e) => Err(anyhow::anyhow!("revoking a {provider} token: {e}")),
+            }
+        }
     }
 }
 

@@ -60,6 +60,59 @@ pub fn deactivated(org_id: OrgId, org_name: &str, to: &str) -> OutgoingEmail {
     }
 }
 
+fn provider_name(provider: &str) -> &str {
+    match provider {
+        "zoom" => "Zoom",
+        "microsoft" => "Microsoft",
+        "google" => "Google",
+        "salesforce" => "Salesforce",
+        other => other,
+    }
+}
+
+pub fn needs_reauth(org_id: OrgId, to: &str, provider: &str, profile_url: &str) -> OutgoingEmail {
+    let name = provider_name(provider);
+    OutgoingEmail {
+        org_id: Some(org_id),
+        to: to.to_string(),
+        subject: format!("Action required: reconnect {name} to Convene"),
+        text: format!(
+            "Convene can no longer use your {name} connection: {name} refused to renew its access.\n\n\
+             Until you reconnect, meetings that need a {name} link cannot be booked with you.\n\n\
+             Reconnect: {profile_url}\n"
+        ),
+        html: None,
+    }
+}
+
+pub fn zoom_revoked_user(org_id: OrgId, to: &str, profile_url: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        org_id: Some(org_id),
+        to: to.to_string(),
+        subject: "Zoom was disconnected from Convene".into(),
+        text: format!(
+            "Convene was removed from your Zoom account in the Zoom App Marketplace, so we deleted \
+             the Zoom credentials we held for you.\n\nMeetings that need a Zoom link cannot be booked \
+             with you until you connect Zoom again: {profile_url}\n"
+        ),
+        html: None,
+    }
+}
+
+pub fn zoom_revoked_admin(org_id: OrgId, to: &str, user: &str, users_url: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        org_id: Some(org_id),
+        to: to.to_string(),
+        subject: format!("{user} disconnected Zoom from Convene"),
+        text: format!(
+            "{user} removed Convene from their Zoom account in the Zoom App Marketplace. Their Zoom \
+             credentials were deleted and they are marked Action Required until they reconnect.\n\n\
+             Users needing action: {users_url}\n"
+        ),
+        html: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

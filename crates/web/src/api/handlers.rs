@@ -124,11 +124,7 @@ pub async fn get_user(
         connections: d
             .connections
             .iter()
-            .map(|c| ConnectionDto {
-                provider: c.provider.clone(),
-                purpose: c.purpose.clone(),
-                status: c.status.clone(),
-            })
+            .map(|c| ConnectionDto::from(&convene_app::connections::ConnectionView::from(c)))
             .collect(),
     }))
 }
@@ -615,6 +611,73 @@ pub async fn revoke_api_key(
 ) -> ApiResult<StatusCode> {
     s.app
         .revoke_api_key(&actor, id::<ApiKeyId>(&raw, "API key")?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn provider(raw: &str) -> ApiResult<&str> {
+    match raw {
+        "zoom" => Ok("zoom"),
+        other => Err(WebError::not_found(&format!(
+            "provider '{}'",
+            other.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
+#[utoipa::path(get, path = "/users/{id}/connections", tag = "connections", responses((status = 200, body = Vec<ConnectionDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_connections(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(raw): ApiPath<String>,
+) -> ApiResult<Json<Vec<ConnectionDto>>> {
+    let list = s
+        .app
+        .connections(&actor, id::<UserId>(&raw, "user")?)
+        .await?;
+    Ok(Json(list.iter().map(ConnectionDto::from).collect()))
+}
+
+/// Calls the provider with the connection's token (refreshing it if needed).
+#[utoipa::path(post, path = "/users/{id}/connections/{provider}/check", tag = "connections", responses((status = 200, body = ConnectionDto), (status = 404, body = ErrorBody)))]
+pub async fn check_connection(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath((raw, p)): ApiPath<(String, String)>,
+) -> ApiResult<Json<ConnectionDto>> {
+    provider(&p)?;
+    let view = s
+        .app
+        .check_connection(&actor, id::<UserId>(&raw, "user")?)
+        .await?;
+    Ok(Json(ConnectionDto::from(&view)))
+}
+
+/// Revokes the token at the provider, then deletes the connection.
+#[utoipa::path(delete, path = "/users/{id}/connections/{provider}", tag = "connections", responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn disconnect(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath((raw, p)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let p = provider(&p)?;
+    s.app
+        .disconnect(&actor, id::<UserId>(&raw, "user")?, p)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Releases a binding held by a deactivated user (or a broken connection), so the
+/// account's owner can connect it to their current user.
+#[utoipa::path(post, path = "/users/{id}/connections/{provider}/release", tag = "connections", responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn release_connection(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath((raw, p)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let p = provider(&p)?;
+    s.app
+        .release_binding(&actor, id::<UserId>(&raw, "user")?, p)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,6 +26,19 @@ pub fn routes() -> Router<AppState> {
             "/users/{id}/photo",
             get(get_photo).put(put_photo).delete(delete_photo),
         )
+        .route("/users/{id}/connections", get(list_connections))
+        .route(
+            "/users/{id}/connections/{provider}",
+            axum::routing::delete(disconnect),
+        )
+        .route(
+            "/users/{id}/connections/{provider}/check",
+            post(check_connection),
+        )
+        .route(
+            "/users/{id}/connections/{provider}/release",
+            post(release_connection),
+        )
         .route("/invitations", post(invite))
         .route("/groups", get(list_groups).post(create_group))
         .route(
@@ -92,7 +105,8 @@ impl Modify for BearerAuth {
         handlers::delete_group, handlers::add_member, handlers::remove_member, handlers::get_org, handlers::update_org,
         handlers::get_lock, handlers::acquire_lock, handlers::release_lock, handlers::audit_log, handlers::list_jobs,
         handlers::retry_job, handlers::list_outbox, handlers::get_outbox, handlers::list_api_keys, handlers::create_api_key,
-        handlers::revoke_api_key,
+        handlers::revoke_api_key, handlers::list_connections, handlers::check_connection, handlers::disconnect,
+        handlers::release_connection,
     )
 )]
 pub struct ApiDoc;

@@ -117,11 +117,42 @@ pub struct UserDetailDto {
     pub connections: Vec<ConnectionDto>,
 }
 
+/// A provider connection; tokens are never shown.
 #[derive(Serialize, ToSchema)]
 pub struct ConnectionDto {
+    /// `zoom`, …
     pub provider: String,
+    /// `conferencing`, `calendar` or `crm`.
     pub purpose: String,
+    /// `active`, `needs_reauth` or `revoked`.
     pub status: String,
+    /// The provider's id of the bound account.
+    pub account_id: Option<String>,
+    pub account_email: Option<String>,
+    pub display_name: Option<String>,
+    pub connected_at: Option<String>,
+    pub last_refresh_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+}
+
+impl From<&convene_app::connections::ConnectionView> for ConnectionDto {
+    fn from(c: &convene_app::connections::ConnectionView) -> Self {
+        Self {
+            provider: c.provider.clone(),
+            purpose: c.purpose.clone(),
+            status: c.status.clone(),
+            account_id: c.account_id.clone(),
+            account_email: c.account_email.clone(),
+            display_name: c.display_name.clone(),
+            connected_at: c.connected_at.map(ts),
+            last_refresh_at: c.last_refresh_at.map(ts),
+            last_used_at: c.last_used_at.map(ts),
+            last_error: c.last_error.clone(),
+            last_error_at: c.last_error_at.map(ts),
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod connections;
 mod groups;
 pub mod layout;
 mod org;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .merge(org::routes())
         .merge(admin::routes())
         .merge(profile::routes())
+        .merge(connections::routes())
         .fallback(|| async {
             WebError::new(
                 StatusCode::NOT_FOUND,

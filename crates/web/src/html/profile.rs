@@ -2,7 +2,7 @@
 //! settings → Video conferencing and User availability → Meeting location.
 
 use super::account::time_zone_select;
-use super::layout::{csrf, page};
+use super::layout::{csrf, page, time};
 use super::{page_err, redirect_with_notice, Notice};
 use crate::auth::{session_cookie, Session};
 use crate::error::{Surface, WebError};
@@ -14,9 +14,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::CookieJar;
+use convene_app::connections::ConnectionView;
 use convene_app::AppError;
 use convene_domain::{Password, PersonName, TimeZoneName, UserId};
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -39,6 +40,11 @@ async fn show(
         .await
         .map_err(page_err)?;
     let u = &d.user;
+    let zoom = d
+        .connections
+        .iter()
+        .find(|c| c.provider == "zoom")
+        .map(ConnectionView::from);
     let body = html! {
         h1 { "My Profile" }
         @if !u.action_reasons.is_empty() {
@@ -70,11 +76,11 @@ async fn show(
                 form method="post" action="/settings/profile/photo/delete" { (csrf(&s)) button.secondary type="submit" { "Remove photo" } }
             }
         }
-        div.card {
+        div.card #calendar-settings {
             h2 { "Calendar settings" }
             p.muted { "Calendar connections (Google, Microsoft 365, CalDAV) are not available yet in this version." }
-            h2 { "Video conferencing" }
-            p.muted { "Zoom and Microsoft Teams connections are not available yet in this version." }
+            h2 #video-conferencing { "Video conferencing" }
+            (zoom_section(&s, zoom.as_ref()))
         }
         div.card {
             h2 { "Password" }
@@ -91,6 +97,53 @@ async fn show(
     Ok(Html(
         page("My Profile", Some(&s), n.notice.as_deref(), body).into_string(),
     ))
+}
+
+/// Connect with Zoom, or who Zoom is connected as, since when, and what went wrong.
+fn zoom_section(s: &Session, zoom: Option<&ConnectionView>) -> Markup {
+    let connect = |label: &str| {
+        html! {
+            form method="post" action="/settings/profile/conferencing/zoom/connect" style="display:inline" {
+                (csrf(s)) button type="submit" #connect-zoom { (label) }
+            }
+        }
+    };
+    html! {
+        div #zoom-connection data-status=(zoom.map(|z| z.status.as_str()).unwrap_or("none")) {
+            @match zoom {
+                None => {
+                    p { "Connect Zoom so every meeting booked with you gets its own Zoom link." }
+                    (connect("Connect with Zoom"))
+                }
+                Some(z) if z.status == "active" => {
+                    p #zoom-connected-as {
+                        "Connected as " strong { (z.display_name.as_deref().unwrap_or("Zoom user")) }
+                        @if let Some(e) = &z.account_email { " (" (e) ")" }
+                        @if let Some(t) = z.connected_at { " since " (time(t)) }
+                    }
+                    @if let (Some(e), Some(t)) = (&z.last_error, z.last_error_at) { p.alert { "Last problem (" (time(t)) "): " (e) } }
+                    form method="post" action="/settings/profile/conferencing/zoom/check" style="display:inline" {
+                        (csrf(s)) button.secondary type="submit" #check-zoom { "Test connection" }
+                    }
+                    " "
+                    form method="post" action="/settings/profile/conferencing/zoom/disconnect" style="display:inline" {
+                        (csrf(s)) button.danger type="submit" #disconnect-zoom { "Disconnect" }
+                    }
+                }
+                Some(z) if z.status == "needs_reauth" => {
+                    p.alert role="alert" { strong { "Action Required: " } "Zoom stopped accepting Convene's access"
+                        @if let Some(t) = z.last_error_at { " on " (time(t)) } ". Meetings that need a Zoom link cannot be booked with you until you reconnect." }
+                    @if let Some(e) = &z.last_error { p.muted { (e) } }
+                    (connect("Reconnect with Zoom"))
+                }
+                Some(z) => {
+                    p.alert role="alert" { strong { "Action Required: " } "Convene was removed from your Zoom account"
+                        @if let Some(t) = z.last_error_at { " on " (time(t)) } ", so we deleted the Zoom credentials we held." }
+                    (connect("Connect with Zoom"))
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
