@@ -41,8 +41,12 @@ impl Tx {
         );
         let mut binds = vec![org.to_string()];
         if let Some(p) = action_prefix.filter(|p| !p.is_empty()) {
-            binds.push(format!("{}%", p.replace(['%', '_'], "")));
-            sql.push_str(&format!(" AND action LIKE ${}", binds.len()));
+            let escaped = p
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            binds.push(format!("{escaped}%"));
+            sql.push_str(&format!(" AND action LIKE ${} ESCAPE '\\'", binds.len()));
         }
         if let Some(b) = before {
             binds.push(b.to_string());

@@ -105,8 +105,11 @@ impl Store {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(
+                        // secure_delete: deleted rows (tokens of a disconnected
+                        // account) are overwritten, not left in free pages.
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                         PRAGMA secure_delete = ON;",
                     )
                     .await?;
                     Ok(())
@@ -164,6 +167,22 @@ impl Store {
     /// `SELECT 1`, for readiness probes.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// After secrets were deleted: on SQLite, moves the write-ahead log (which still
+    /// holds the old page images) into the database and truncates it, so no copy of a
+    /// deleted token stays on disk. PostgreSQL's dead tuples are left to autovacuum.
+    pub async fn purge_deleted(&self) -> Result<()> {
+        if self.dialect == Dialect::Sqlite {
+            let _gate = match &self.write_gate {
+                Some(g) => Some(g.clone().lock_owned().await),
+                None => None,
+            };
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

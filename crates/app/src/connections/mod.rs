@@ -102,16 +102,13 @@ impl App {
                 .await?
                 .ok_or(AppError::NotFound("connection"))?
         };
-        let revoke_error = match self
+        let revoke_error = self
             .revoke_sealed(
                 provider,
                 row.refresh_token.as_deref().or(row.access_token.as_deref()),
             )
             .await
-        {
-            Ok(()) => None,
-            Err(e) => Some(e),
-        };
+            .err();
         let now = self.now();
         let mut tx = self.store.write().await?;
         tx.delete_connection(&row.id)
@@ -131,6 +128,9 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        if let Err(e) = self.store.purge_deleted().await {
+            tracing::warn!(error = %e, "could not checkpoint the database after deleting credentials");
+        }
         Ok(())
     }
 

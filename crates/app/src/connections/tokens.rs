@@ -63,6 +63,22 @@ impl RefreshLocks {
     }
 }
 
+/// How long before expiry to refresh: [`REFRESH_SKEW`], or half the token's lifetime
+/// when that is shorter (so a short-lived token is not refreshed on every call).
+fn refresh_margin(c: &ConnectionRow) -> SignedDuration {
+    match (c.access_expires_at, c.last_refresh_at) {
+        (Some(exp), Some(issued)) => {
+            let half = exp.duration_since(issued) / 2;
+            if half < REFRESH_SKEW {
+                half
+            } else {
+                REFRESH_SKEW
+            }
+        }
+        _ => REFRESH_SKEW,
+    }
+}
+
 enum Fresh {
     Token(Secret, String),
     Stale,
@@ -80,7 +96,7 @@ impl App {
     fn fresh(&self, c: &ConnectionRow, now: Timestamp) -> Result<Fresh, TokenError> {
         Self::check_usable(c)?;
         match (&c.access_token, c.access_expires_at) {
-            (Some(sealed), Some(exp)) if exp.duration_since(now) > REFRESH_SKEW => {
+            (Some(sealed), Some(exp)) if exp.duration_since(now) > refresh_margin(c) => {
                 Ok(Fresh::Token(self.open_secret(sealed)?, sealed.clone()))
             }
             _ => Ok(Fresh::Stale),

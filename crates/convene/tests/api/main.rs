@@ -14,3 +14,4 @@ mod jobs;
 mod locks;
 mod security;
 mod users;
+mod zoom;

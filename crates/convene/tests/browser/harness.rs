@@ -593,6 +593,17 @@ impl Browser {
         }
     }
 
+    /// Scrolls an element to the middle of the viewport (so a screenshot shows it).
+    pub async fn scroll_to(&self, selector: &str) {
+        let e = self.find(selector).await;
+        let arg = serde_json::to_value(&e)
+            .unwrap_or_else(|err| panic!("[{}] {selector}: {err}", self.label));
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+            .await
+            .unwrap_or_else(|err| panic!("[{}] scroll to {selector}: {err}", self.label));
+    }
+
     /// Saves `target/browser-screenshots/<test>-<nn>-<browser>-<step>.png`. Never fails
     /// the test.
     pub async fn screenshot(&self, step: &str) {

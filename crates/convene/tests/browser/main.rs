@@ -250,3 +250,238 @@ async fn a_second_admin_takes_over_the_settings_lock_and_the_first_save_is_refus
     })
     .await;
 }
+
+/// Alice's Zoom user id in the sandbox (stable: derived from her email).
+const ALICE_ZOOM_ID: &str = "sJOirh4xzCwSBZh-tRMjIg";
+/// The "Action Required" reason a broken Zoom connection brings back.
+const CONFERENCING_REASON: &str = "Set up video conferencing for the chosen meeting location";
+
+/// A user's connections as the API lists them (with an admin key).
+async fn api_connections(t: &TestApp, key: &str, user_id: &str) -> Vec<Value> {
+    let (status, body) = t.get(key, &format!("/users/{user_id}/connections")).await;
+    assert!(status.is_success(), "{status}: {body}");
+    body.as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("connections are not a list: {body}"))
+}
+
+/// On My Profile: "Connect with Zoom" → the sandbox's consent page → allow as
+/// `account`. Leaves the browser wherever the callback lands.
+async fn connect_zoom_as(b: &Browser, account: &str, step: &str) {
+    b.goto("/settings/profile").await;
+    b.wait_text("#video-conferencing", "Video conferencing")
+        .await;
+    b.find("#zoom-connection[data-status=none]").await;
+    b.click_and_wait("#connect-zoom").await;
+    b.assert_path("/sandbox/zoom/oauth/authorize").await;
+    b.wait_text("h1", "Convene would like to access your Zoom account")
+        .await;
+    b.screenshot(&format!("{step}-consent")).await;
+    b.click_and_wait(&format!("button[name=account][value=\"{account}\"]"))
+        .await;
+}
+
+/// Connects alice's Zoom account and checks My Profile says so.
+async fn connect_alice(b: &Browser) {
+    connect_zoom_as(b, "alice@zoom.sandbox", "alice").await;
+    b.assert_path("/settings/profile").await;
+    b.wait_text(".notice", "Zoom is connected as alice@zoom.sandbox")
+        .await;
+    b.find("#zoom-connection[data-status=active]").await;
+    let connected = b.text("#zoom-connected-as").await;
+    assert!(
+        connected.contains("Connected as") && connected.contains("alice@zoom.sandbox"),
+        "connected-as line: {connected}"
+    );
+    b.find("#check-zoom").await;
+    b.find("#disconnect-zoom").await;
+    b.wait_absent("#connect-zoom").await;
+}
+
+/// Connect with Zoom through the sandbox's consent page, then disconnect: the
+/// connection is gone from the API too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_connects_zoom_through_the_sandbox_consent_page_and_disconnects() {
+    browser_test("zoom_connect_disconnect", |h| async move {
+        let t = TestApp::spawn().await;
+        let org = t.create_org("Acme").await;
+        let mia = t.member(&org, "mia@acme.example", "meetings").await;
+
+        let b = h.browser("mia", &t.url).await;
+        sign_in(&b, &mia.email).await;
+        b.assert_path("/settings/profile").await;
+        b.scroll_to("#zoom-connection").await;
+        b.screenshot("profile-not-connected").await;
+
+        connect_alice(&b).await;
+        b.scroll_to("#zoom-connection").await;
+        b.screenshot("profile-connected").await;
+        let conns = api_connections(&t, &org.key, &mia.id).await;
+        assert_eq!(conns.len(), 1, "{conns:?}");
+        assert_eq!(conns[0]["provider"], "zoom");
+        assert_eq!(conns[0]["status"], "active");
+        assert_eq!(conns[0]["account_email"], "alice@zoom.sandbox");
+        assert!(
+            t.sandbox()
+                .stats()
+                .user("alice@zoom.sandbox")
+                .is_some_and(|u| u.connected),
+            "the sandbox holds a live grant for alice"
+        );
+
+        // "Test connection" calls Zoom with the token.
+        b.click_and_wait("#check-zoom").await;
+        b.wait_text(".notice", "Zoom connection works.").await;
+
+        b.click_and_wait("#disconnect-zoom").await;
+        b.assert_path("/settings/profile").await;
+        b.wait_text(".notice", "Zoom was disconnected").await;
+        b.find("#zoom-connection[data-status=none]").await;
+        b.wait_text("#connect-zoom", "Connect with Zoom").await;
+        b.wait_absent("#zoom-connected-as").await;
+        b.scroll_to("#zoom-connection").await;
+        b.screenshot("profile-disconnected").await;
+
+        let conns = api_connections(&t, &org.key, &mia.id).await;
+        assert!(
+            conns.is_empty(),
+            "no connection after disconnect: {conns:?}"
+        );
+        let alice = t.sandbox().stats();
+        let alice = alice
+            .user("alice@zoom.sandbox")
+            .expect("alice in the sandbox");
+        assert!(
+            !alice.connected,
+            "the grant was revoked at Zoom on disconnect: {alice:?}"
+        );
+    })
+    .await;
+}
+
+/// A Zoom account whose admin must pre-approve apps: the user lands on a page that
+/// explains what to ask their Zoom admin, and nothing is connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_a_zoom_account_that_needs_admin_pre_approval_explains_what_to_do() {
+    browser_test("zoom_pre_approval", |h| async move {
+        let t = TestApp::spawn().await;
+        let org = t.create_org("Acme").await;
+        let noa = t.member(&org, "noa@acme.example", "meetings").await;
+
+        let b = h.browser("noa", &t.url).await;
+        sign_in(&b, &noa.email).await;
+        connect_zoom_as(&b, "bob@zoom.sandbox", "bob").await;
+        b.assert_path("/oauth/zoom/callback").await;
+        let explained = b.text("#connect-error").await;
+        assert!(
+            explained.contains("pre-approve"),
+            "the page tells the user to ask for pre-approval: {explained}"
+        );
+        b.wait_text(
+            "#connect-error h1",
+            "Your Zoom admin needs to approve Convene",
+        )
+        .await;
+        b.screenshot("pre-approval-needed").await;
+
+        let conns = api_connections(&t, &org.key, &noa.id).await;
+        assert!(conns.is_empty(), "nothing was connected: {conns:?}");
+
+        // Back on My Profile, Zoom is still offered.
+        b.click_and_wait("#connect-error a.button").await;
+        b.assert_path("/settings/profile").await;
+        b.find("#zoom-connection[data-status=none]").await;
+        b.find("#connect-zoom").await;
+    })
+    .await;
+}
+
+/// The app is uninstalled from the user's Zoom account (on the sandbox's control
+/// page): the webhook revokes the connection, and both the Users page and the user's
+/// profile show it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uninstalling_the_app_in_zoom_marks_the_connection_revoked_and_the_user_action_required() {
+    browser_test("zoom_uninstall_revokes", |h| async move {
+        let t = TestApp::spawn().await;
+        let org = t.create_org("Acme").await;
+        let ivy = t.member(&org, "ivy@acme.example", "meetings").await;
+
+        let user = h.browser("ivy", &t.url).await;
+        sign_in(&user, &ivy.email).await;
+        connect_alice(&user).await;
+
+        let row = format!("//table[@id='users']//tr[@data-email='{}']", ivy.email);
+        let conferencing_reason = format!(
+            "{row}//ul[contains(@class,'reasons')]/li[contains(., '{CONFERENCING_REASON}')]"
+        );
+        let admin = h.browser("admin", &t.url).await;
+        sign_in(&admin, &org.admin_email).await;
+        admin.goto("/settings/organization/users").await;
+        admin.find(&row).await;
+        assert_eq!(
+            admin.count(&conferencing_reason).await,
+            0,
+            "with Zoom connected, conferencing is not a reason for action"
+        );
+        admin.screenshot("users-before-uninstall").await;
+
+        // Zoom's side: the sandbox's control page, "Uninstall the app" for alice.
+        admin.goto("/sandbox/zoom/control").await;
+        admin.wait_text("h1", "Zoom sandbox").await;
+        admin
+            .wait_text("#users tr[data-user='alice@zoom.sandbox']", "Connected")
+            .await;
+        admin.screenshot("sandbox-control").await;
+        admin
+            .click_and_wait(&format!("#uninstall-{ALICE_ZOOM_ID}"))
+            .await;
+        admin.assert_path("/sandbox/zoom/control").await;
+        let flash = admin
+            .wait_text("#flash", "Uninstalled the app for alice@zoom.sandbox")
+            .await;
+        assert!(
+            flash.contains("HTTP 204"),
+            "Convene accepted the webhook: {flash}"
+        );
+        admin
+            .wait_text("#users tr[data-user='alice@zoom.sandbox']", "Not connected")
+            .await;
+        admin.screenshot("sandbox-after-uninstall").await;
+
+        // Convene: the Users page shows the user needs action for conferencing.
+        admin
+            .goto_until("/settings/organization/users", &conferencing_reason)
+            .await;
+        admin
+            .wait_text(&format!("{row}/td[4]"), "Action Required")
+            .await;
+        admin.screenshot("users-after-uninstall").await;
+
+        // The user's profile shows the revocation and offers to connect again.
+        user.goto_until("/settings/profile", "#zoom-connection[data-status=revoked]")
+            .await;
+        user.wait_text(
+            "#zoom-connection",
+            "Convene was removed from your Zoom account",
+        )
+        .await;
+        user.find("#connect-zoom").await;
+        user.wait_absent("#disconnect-zoom").await;
+        user.wait_text("#action-required", CONFERENCING_REASON)
+            .await;
+        user.scroll_to("#zoom-connection").await;
+        user.screenshot("profile-revoked").await;
+
+        let conns = api_connections(&t, &org.key, &ivy.id).await;
+        assert_eq!(conns.len(), 1, "{conns:?}");
+        assert_eq!(conns[0]["status"], "revoked");
+        let (_, users) = t.get(&org.key, "/users?filter=all").await;
+        let me = find_user(users["data"].as_array().expect("users"), &ivy.email);
+        let reasons = me["action_reasons"].to_string();
+        assert!(
+            reasons.contains("no_conferencing"),
+            "API reasons: {reasons}"
+        );
+    })
+    .await;
+}
