@@ -36,6 +36,7 @@ impl Backend {
 }
 
 pub struct TestAppBuilder {
+    key_file: Option<std::path::PathBuf>,
     zoom_base: Option<String>,
     zoom_token_ttl_secs: u64,
     workers: usize,
@@ -75,6 +76,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Share another instance's encryption key file, as instances of one deployment must.
+    pub fn with_key_file_of(mut self, other: &TestApp) -> Self {
+        self.key_file = Some(other.dir.path().join("secret.key"));
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = match (&self.database_url, &self.backend) {
@@ -105,6 +112,7 @@ impl TestAppBuilder {
                     password: None,
                 }),
             },
+            key_file: self.key_file.clone(),
             providers: convene::config::ProvidersConfig {
                 zoom: convene::config::ZoomProviderConfig {
                     oauth_base_url: self.zoom_base.clone(),
@@ -180,6 +188,7 @@ pub struct TestOrg {
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
+            key_file: None,
             zoom_base: None,
             zoom_token_ttl_secs: 3599,
             workers: 0,

@@ -161,7 +161,25 @@ impl App {
                 .await?;
             return Err(TokenError::NeedsReauth);
         };
-        let refresh = self.open_secret(sealed_refresh)?;
+        let refresh = match self.open_secret(sealed_refresh) {
+            Ok(r) => r,
+            Err(e) => {
+                // E.g. an instance configured with another encryption key: say so, and
+                // free the lease so the refresh is not blocked for everyone.
+                let mut tx = self.store.write().await?;
+                tx.record_connection_error(
+                    &conn.id,
+                    &format!("cannot decrypt the refresh token: {e:#}"),
+                    self.now(),
+                )
+                .await?;
+                tx.release_refresh_lease(&conn.id, lease_token).await?;
+                tx.commit().await?;
+                return Err(TokenError::Unexpected(e.context(
+                    "decrypting a refresh token (do all instances share the same key file?)",
+                )));
+            }
+        };
         let result: Result<TokenSet, ProviderError> = match conn.provider.as_str() {
             ZOOM => self.providers.zoom.refresh(&refresh).await,
             other => Err(ProviderError::Rejected {
