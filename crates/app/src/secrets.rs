@@ -70,6 +70,29 @@ impl SecretBox {
         Self::from_keys(&keys)
     }
 
+    /// Puts a fresh key at the head of the key file (older keys stay, so existing
+    /// ciphertexts still open) and returns the box with it as the current key.
+    pub fn rotate_key_file(path: &Path) -> anyhow::Result<Self> {
+        let old = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the key file {}", path.display()))?;
+        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+        let new = format!("{}\n{old}", B64.encode(key));
+        let tmp = path.with_extension("rotating");
+        let _ = std::fs::remove_file(&tmp);
+        write_private(&tmp, &new).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+        Self::load_or_create(path)
+    }
+
+    /// The id of the key that sealed `sealed`.
+    pub fn key_id_of(sealed: &str) -> Option<&str> {
+        let mut parts = sealed.splitn(3, '.');
+        match (parts.next(), parts.next()) {
+            (Some("v1"), Some(id)) => Some(id),
+            _ => None,
+        }
+    }
+
     pub fn current_key_id(&self) -> &str {
         &self.keys[0].0
     }

@@ -38,11 +38,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Manage the encryption key of stored secrets.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Measure Convene's figures and print them.
     Bench {
         #[command(subcommand)]
         command: crate::bench::BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Add a new current key to the key file and re-seal every stored token with it.
+    /// Older keys stay in the file; remove them by hand once no instance needs them.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +145,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", key.key);
+            Ok(())
+        }
+        Command::Key {
+            command: KeyCommand::Rotate,
+        } => {
+            startup::open_store(&config).await?;
+            let rotated = convene_app::secrets::SecretBox::rotate_key_file(&config.key_file())?;
+            let id = rotated.current_key_id().to_string();
+            let app = cli_app(&config).await?;
+            let n = app
+                .reseal_tokens()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("new key {id} is current; re-sealed {n} stored tokens");
             Ok(())
         }
         Command::Bench { command } => crate::bench::run(command).await,

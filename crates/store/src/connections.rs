@@ -261,6 +261,43 @@ impl Tx {
         Ok(())
     }
 
+    /// (id, sealed access token, sealed refresh token) of every connection that holds
+    /// tokens, for re-sealing after a key rotation.
+    pub async fn all_sealed_tokens(
+        &mut self,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT id, access_token, refresh_token FROM connections \
+             WHERE access_token IS NOT NULL OR refresh_token IS NOT NULL",
+        )
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("access_token")?,
+                    r.try_get("refresh_token")?,
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn replace_sealed_tokens(
+        &mut self,
+        id: &str,
+        access: Option<&str>,
+        refresh: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE connections SET access_token = $1, refresh_token = $2 WHERE id = $3")
+            .bind(access)
+            .bind(refresh)
+            .bind(id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
     pub async fn touch_connection(&mut self, id: &str, now: Timestamp) -> Result<()> {
         sqlx::query("UPDATE connections SET last_used_at = $1 WHERE id = $2")
             .bind(ms(now))

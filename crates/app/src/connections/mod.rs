@@ -134,6 +134,36 @@ impl App {
         Ok(())
     }
 
+    /// Re-seals every stored provider token with the current key (after
+    /// `convene key rotate`); returns how many tokens were re-sealed.
+    pub async fn reseal_tokens(&self) -> AppResult<usize> {
+        let current = self.secrets.current_key_id().to_string();
+        let mut tx = self.store.write().await?;
+        let mut n = 0;
+        for c in tx.all_sealed_tokens().await? {
+            let mut fresh = |sealed: &Option<String>| -> AppResult<Option<String>> {
+                match sealed {
+                    Some(s)
+                        if crate::secrets::SecretBox::key_id_of(s) != Some(current.as_str()) =>
+                    {
+                        let plain = self.secrets.open(s).map_err(AppError::Unexpected)?;
+                        n += 1;
+                        Ok(Some(
+                            self.secrets.seal(&plain).map_err(AppError::Unexpected)?,
+                        ))
+                    }
+                    other => Ok(other.clone()),
+                }
+            };
+            let access = fresh(&c.1)?;
+            let refresh = fresh(&c.2)?;
+            tx.replace_sealed_tokens(&c.0, access.as_deref(), refresh.as_deref())
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Revokes a sealed token at its provider.
     pub(crate) async fn revoke_sealed(
         &self,

@@ -768,3 +768,86 @@ async fn connection_routes_check_permissions_and_ids() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// `convene key rotate` adds a current key and re-seals the stored tokens with it;
+/// the old key stays so nothing sealed before is lost.
+#[tokio::test]
+async fn key_rotation_reseals_stored_tokens() {
+    let (t, _org, m) = setup().await;
+    t.connect_zoom(&m.session, ALICE).await;
+    let before = plaintext_tokens(&t, &m.id).await;
+    let key_file = t.dir.path().join("secret.key");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_convene"));
+    cmd.args(["key", "rotate"])
+        .env("CONVENE_DATA_DIR", t.dir.path())
+        .env_remove("CONVENE_CONFIG");
+    match &t.database_url {
+        Some(url) => cmd.env("CONVENE_DATABASE_URL", url),
+        None => cmd.env_remove("CONVENE_DATABASE_URL"),
+    };
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("re-sealed 2 stored tokens"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let keys = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(keys.lines().filter(|l| !l.trim().is_empty()).count(), 2);
+    let rotated = convene_app::secrets::SecretBox::load_or_create(&key_file).unwrap();
+    let mut tx = t.app.store.read().await.unwrap();
+    let c = tx
+        .connection(m.id.parse().unwrap(), "zoom", "conferencing")
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = c.refresh_token.unwrap();
+    assert_eq!(
+        convene_app::secrets::SecretBox::key_id_of(&sealed),
+        Some(rotated.current_key_id())
+    );
+    let plain = String::from_utf8(rotated.open(&sealed).unwrap()).unwrap();
+    assert!(before.contains(&plain), "the same token, sealed anew");
+    assert!(!before.contains(&sealed));
+}
+
+#[tokio::test]
+async fn an_admin_releases_a_binding_from_the_user_page() {
+    let (t, org, m) = setup().await;
+    t.connect_zoom(&m.session, ALICE).await;
+    t.sandbox().revoke_grants(ALICE);
+    t.clock.advance(jiff::SignedDuration::from_hours(2));
+    t.post(
+        &org.key,
+        &format!("/users/{}/connections/zoom/check", m.id),
+        json!({}),
+    )
+    .await;
+    let admin = t
+        .login(&org.admin_email, convene_test_support::PASSWORD)
+        .await
+        .unwrap();
+    let (_, _, html) = t
+        .page(
+            &admin,
+            &format!("/settings/organization/users/{}/edit", m.id),
+        )
+        .await;
+    assert!(html.contains("Release zoom binding"), "{html}");
+    let path = format!(
+        "/settings/organization/users/{}/connections/zoom/release",
+        m.id
+    );
+    assert_eq!(t.form(&admin, &path, &[]).await.0, StatusCode::FORBIDDEN);
+    assert!(zoom_connection(&t, &org, &m.id).await.is_some());
+    let csrf = t.session_csrf(&admin).await;
+    assert_eq!(
+        t.form(&admin, &path, &[("_csrf", &csrf)]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert!(zoom_connection(&t, &org, &m.id).await.is_none());
+}

@@ -36,6 +36,10 @@ pub fn routes() -> Router<AppState> {
             post(reactivate),
         )
         .route("/settings/organization/users/{id}/resend", post(resend))
+        .route(
+            "/settings/organization/users/{id}/connections/{provider}/release",
+            post(release),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -340,7 +344,19 @@ async fn edit_form(
             ul { @for g in &d.groups { li { a href=(format!("/settings/groups/{}", g.id)) { (g.name) } } } }
             h2 { "Connections" }
             @if d.connections.is_empty() { p.muted { "No calendar, conferencing or Salesforce connection." } }
-            ul { @for c in &d.connections { li { (c.provider) " (" (c.purpose) "): " (c.status) } } }
+            ul #connections {
+                @for c in &d.connections {
+                    li {
+                        (c.provider) " (" (c.purpose) "): " (c.status)
+                        @if let Some(e) = &c.external_email { " — " (e) }
+                        @if u.status == UserStatus::Deactivated || c.status != "active" {
+                            form method="post" action=(format!("/settings/organization/users/{id}/connections/{}/release", c.provider)) style="display:inline;margin-left:8px" {
+                                (csrf(&s)) button.secondary type="submit" { "Release " (c.provider) " binding" }
+                            }
+                        }
+                    }
+                }
+            }
         }
     };
     Ok(Html(page("Edit user", Some(&s), None, body).into_string()))
@@ -423,5 +439,26 @@ async fn resend(
     Ok(redirect_with_notice(
         "/settings/organization/users?filter=pending",
         "A new invitation was sent; the previous link no longer works.",
+    ))
+}
+
+async fn release(
+    State(st): State<AppState>,
+    s: Session,
+    Path((raw, provider)): Path<(String, String)>,
+    HtmlForm(f): HtmlForm<CsrfOnly>,
+) -> Result<Redirect, WebError> {
+    s.check_csrf(&f._csrf)?;
+    let id: UserId = parse_id(&raw, "user", Surface::Html)?;
+    if provider != "zoom" {
+        return Err(WebError::not_found("provider").html());
+    }
+    st.app
+        .release_binding(&s.actor, id, &provider)
+        .await
+        .map_err(page_err)?;
+    Ok(redirect_with_notice(
+        &format!("/settings/organization/users/{id}/edit"),
+        "The Zoom binding was released; its owner can connect that Zoom account again.",
     ))
 }
