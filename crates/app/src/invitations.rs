@@ -32,6 +32,14 @@ pub struct PendingInvitation {
 pub const MAX_INVITES_PER_REQUEST: usize = 5000;
 
 impl App {
+    /// When an invitation sent at `now` stops working.
+    fn invitation_expiry(&self, now: jiff::Timestamp) -> AppResult<jiff::Timestamp> {
+        let ttl = SignedDuration::try_from(self.settings.invite_ttl)
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+        now.saturating_add(ttl)
+            .map_err(|e| AppError::Unexpected(e.into()))
+    }
+
     /// Invites every valid, new address of `addresses` with `role` (and the custom
     /// admin's `permissions`), optionally into `group`. Invalid ones come back with
     /// their reason; the valid ones are invited all together or not at all.
@@ -66,12 +74,7 @@ impl App {
             PermissionSet::empty()
         };
         let now = self.now();
-        let expires_at = now
-            .saturating_add(
-                SignedDuration::try_from(self.settings.invite_ttl)
-                    .map_err(|e| AppError::Unexpected(e.into()))?,
-            )
-            .map_err(|e| AppError::Unexpected(e.into()))?;
+        let expires_at = self.invitation_expiry(now)?;
 
         let mut tx = self.store.write().await?;
         let org = tx.org(actor.org_id).await?;
@@ -178,12 +181,7 @@ impl App {
     pub async fn resend_invitation(&self, actor: &Actor, user: UserId) -> AppResult<()> {
         actor.require(Permission::ManageUsers)?;
         let now = self.now();
-        let expires_at = now
-            .saturating_add(
-                SignedDuration::try_from(self.settings.invite_ttl)
-                    .map_err(|e| AppError::Unexpected(e.into()))?,
-            )
-            .map_err(|e| AppError::Unexpected(e.into()))?;
+        let expires_at = self.invitation_expiry(now)?;
         let mut tx = self.store.write().await?;
         let target = tx.user(actor.org_id, user).await.or_not_found("user")?;
         if target.role.is_admin_like() {
@@ -229,12 +227,7 @@ impl App {
         target: &UserRow,
     ) -> AppResult<()> {
         let now = self.now();
-        let expires_at = now
-            .saturating_add(
-                SignedDuration::try_from(self.settings.invite_ttl)
-                    .map_err(|e| AppError::Unexpected(e.into()))?,
-            )
-            .map_err(|e| AppError::Unexpected(e.into()))?;
+        let expires_at = self.invitation_expiry(now)?;
         let org = tx.org(actor.org_id).await?;
         let email = Email::parse(&target.email)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored email: {e}")))?;
