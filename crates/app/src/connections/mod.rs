@@ -63,6 +63,23 @@ impl From<&ConnectionRow> for ConnectionView {
     }
 }
 
+/// Queues the revocation, at its provider, of a removed connection's grant (through
+/// its refresh token, else its access token; nothing when it holds neither).
+pub(crate) async fn enqueue_revoke(
+    tx: &mut Tx,
+    c: &ConnectionRow,
+    now: jiff::Timestamp,
+) -> AppResult<()> {
+    let Some(sealed) = c.refresh_token.clone().or_else(|| c.access_token.clone()) else {
+        return Ok(());
+    };
+    let job = Job::RevokeToken {
+        provider: c.provider.clone(),
+        sealed_token: sealed,
+    };
+    jobs::enqueue(tx, &job, None, now).await
+}
+
 impl App {
     /// One's own connections, or anyone's for those who manage users or integrations.
     fn require_connection_access(actor: &Actor, user: UserId) -> AppResult<()> {
@@ -204,18 +221,7 @@ impl App {
     ) -> AppResult<Vec<ConnectionRow>> {
         let removed = tx.delete_connections_of_user(user).await?;
         for c in &removed {
-            if let Some(sealed) = c.refresh_token.clone().or_else(|| c.access_token.clone()) {
-                jobs::enqueue(
-                    tx,
-                    &Job::RevokeToken {
-                        provider: c.provider.clone(),
-                        sealed_token: sealed,
-                    },
-                    None,
-                    now,
-                )
-                .await?;
-            }
+            enqueue_revoke(tx, c, now).await?;
         }
         Ok(removed)
     }
@@ -243,22 +249,7 @@ impl App {
             });
         }
         tx.delete_connection(&row.id).await?;
-        if let Some(sealed) = row
-            .refresh_token
-            .clone()
-            .or_else(|| row.access_token.clone())
-        {
-            jobs::enqueue(
-                &mut tx,
-                &Job::RevokeToken {
-                    provider: provider.to_string(),
-                    sealed_token: sealed,
-                },
-                None,
-                now,
-            )
-            .await?;
-        }
+        enqueue_revoke(&mut tx, &row, now).await?;
         let label = row
             .external_email
             .clone()

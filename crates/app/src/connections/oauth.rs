@@ -5,7 +5,6 @@
 use super::{ConnectionView, CONFERENCING, ZOOM};
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, Job};
 use crate::{audit, tokens, App};
 use convene_domain::MeetingLocationKind;
 use convene_providers::{Pkce, ProviderError, Secret};
@@ -229,23 +228,9 @@ impl App {
         });
         if let Some(old) = replaced {
             // A different account replaces the old one: its grant is revoked at the provider.
-            if let Some(sealed) = old
-                .refresh_token
-                .clone()
-                .or_else(|| old.access_token.clone())
-            {
-                jobs::enqueue(
-                    &mut tx,
-                    &Job::RevokeToken {
-                        provider: provider.into(),
-                        sealed_token: sealed,
-                    },
-                    None,
-                    now,
-                )
+            super::enqueue_revoke(&mut tx, old, now)
                 .await
                 .map_err(|e| unexpected(&e))?;
-            }
         }
         let action = match (&previous, replaced) {
             (_, Some(_)) => "connection.replaced",

@@ -2,6 +2,7 @@
 //! invitation, and the onboarding steps after joining.
 
 use super::layout::{page, time};
+use super::CsrfOnly;
 use super::{page_err, Notice};
 use crate::auth::{
     anon_csrf, check_anon_csrf, removal_cookie, safe_next, session_cookie, Session, SESSION_COOKIE,
@@ -269,12 +270,6 @@ async fn login(
         }
         Err(e) => Err(page_err(e)),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn logout(

@@ -2,6 +2,7 @@
 //! (dead jobs can be retried) and API keys.
 
 use super::layout::{csrf, page, time};
+use super::CsrfOnly;
 use super::{page_err, redirect_with_notice, Notice};
 use crate::auth::Session;
 use crate::error::{Surface, WebError};
@@ -185,12 +186,6 @@ async fn jobs(
     Ok(Html(
         page("Jobs", Some(&s), q.notice.as_deref(), body).into_string(),
     ))
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn retry_job(

@@ -3,6 +3,7 @@
 //! explain a connection that did not complete (seeds 000, 001, 003).
 
 use super::layout::page;
+use super::CsrfOnly;
 use super::{page_err, redirect_with_notice};
 use crate::auth::Session;
 use crate::error::WebError;
@@ -32,12 +33,6 @@ pub fn routes() -> Router<AppState> {
             post(check),
         )
         .route("/oauth/{provider}/callback", get(callback))
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
 }
 
 fn known(provider: &str) -> Result<(), WebError> {

@@ -1,6 +1,7 @@
 //! Settings → Groups: create, rename, delete, and add or remove members.
 
 use super::layout::{csrf, page};
+use super::CsrfOnly;
 use super::{page_err, redirect_with_notice, Notice};
 use crate::auth::Session;
 use crate::error::{Surface, WebError};
@@ -33,12 +34,6 @@ struct NameForm {
     #[serde(default)]
     _csrf: String,
     name: String,
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
 }
 
 #[derive(Deserialize)]

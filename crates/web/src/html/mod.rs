@@ -35,6 +35,13 @@ pub fn routes() -> Router<AppState> {
         })
 }
 
+/// A form whose only field is its CSRF token (buttons such as Deactivate or Sign out).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub _csrf: String,
+}
+
 /// `?notice=…` shown once after a form redirects back.
 #[derive(serde::Deserialize, Default)]
 pub struct Notice {

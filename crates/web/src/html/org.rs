@@ -3,6 +3,7 @@
 //! to take over. A displaced admin's save is refused with a message.
 
 use super::layout::{csrf, page, time};
+use super::CsrfOnly;
 use super::{page_err, redirect_with_notice, Notice};
 use crate::auth::Session;
 use crate::error::WebError;
@@ -79,12 +80,6 @@ async fn show(
     Ok(Html(
         settings_page(&s, &org, &state, n.notice.as_deref(), None).into_string(),
     ))
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn takeover(

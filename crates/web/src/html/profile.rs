@@ -3,6 +3,7 @@
 
 use super::account::time_zone_select;
 use super::layout::{csrf, page, time};
+use super::CsrfOnly;
 use super::{page_err, redirect_with_notice, Notice};
 use crate::auth::{session_cookie, Session};
 use crate::error::{Surface, WebError};
@@ -196,12 +197,6 @@ async fn upload_photo(
         .await
         .map_err(page_err)?;
     Ok(redirect_with_notice("/settings/profile", "Photo updated."))
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn delete_photo(

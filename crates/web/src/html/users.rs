@@ -3,6 +3,7 @@
 //! kebab menu (deactivate, reactivate, resend invite).
 
 use super::layout::{csrf, page, time};
+use super::CsrfOnly;
 use super::{page_err, redirect_with_notice};
 use crate::auth::Session;
 use crate::error::{Surface, WebError};
@@ -380,12 +381,6 @@ async fn edit(
         "/settings/organization/users",
         &format!("{} is now {}.", u.email, u.role.label()),
     ))
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    _csrf: String,
 }
 
 async fn deactivate(
