@@ -99,3 +99,11 @@ mod tests {
         assert!("not-a-uuid".parse::<UserId>().is_err());
     }
 }
+id_type!(
+    /// A bookable kind of meeting (personal, Round Robin or Collective).
+    EventTypeId
+);
+id_type!(
+    /// One booked meeting.
+    BookingId
+);

@@ -6,7 +6,9 @@
 //! `Password` never re-validates it.
 
 pub mod action;
+pub mod booking;
 pub mod email;
+pub mod event_type;
 pub mod ids;
 pub mod invite;
 pub mod lock;
@@ -15,7 +17,13 @@ pub mod role;
 pub mod user;
 
 pub use action::{ActionFacts, ActionReason, ActionReasons, MeetingLocationKind};
+pub use booking::{BookingStatus, MeetingState};
 pub use email::{Email, EmailError};
+pub use event_type::{
+    parse_questions, AnswerError, Answers, EventLocation, EventSlug, EventTitle, EventTypeError,
+    EventTypeKind, HttpsUrl, LocationError, ManualDetails, PhoneNumber, Question, QuestionKind,
+    Timing, TimingInput,
+};
 pub use ids::*;
 pub use invite::{parse_invite_list, InviteCandidate, InviteRejection};
 pub use lock::LockResource;

@@ -15,7 +15,9 @@
 
 mod api_keys;
 mod audit;
+mod bookings;
 mod connections;
+mod event_types;
 mod groups;
 mod invitations;
 mod jobs;
@@ -26,6 +28,8 @@ mod rows;
 mod sessions;
 mod users;
 
+pub use bookings::{BookingQuery, BookingRow, MeetingUpdate, NewBooking, OrphanMeeting};
+pub use event_types::{EventHostRow, EventTypeFields, EventTypeRow};
 pub use locks::LockOutcome;
 pub use rows::*;
 

@@ -8,7 +8,8 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const COLS: &str = "id, org_id, to_addr, subject, text_body, html_body, created_at";
+const COLS: &str =
+    "id, org_id, to_addr, subject, text_body, html_body, calendar, message_key, created_at";
 
 fn from_row(r: &AnyRow) -> Result<OutboxRow> {
     Ok(OutboxRow {
@@ -18,6 +19,7 @@ fn from_row(r: &AnyRow) -> Result<OutboxRow> {
         subject: r.try_get("subject")?,
         text_body: r.try_get("text_body")?,
         html_body: r.try_get("html_body")?,
+        calendar: r.try_get("calendar")?,
         created_at: get_ts(r, "created_at")?,
     })
 }
@@ -30,7 +32,10 @@ impl Tx {
     ) -> Result<OutboxId> {
         let id = OutboxId::new();
         sqlx::query(&format!(
-            "INSERT INTO outbox ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            // A message key makes a redelivered message (a job retried after a crash)
+            // a no-op, so each message lands once.
+            "INSERT INTO outbox ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (message_key) DO NOTHING"
         ))
         .bind(id.to_string())
         .bind(m.org_id.map(|o| o.to_string()))
@@ -38,6 +43,8 @@ impl Tx {
         .bind(&m.subject)
         .bind(&m.text_body)
         .bind(m.html_body.as_deref())
+        .bind(m.calendar.as_deref())
+        .bind(m.message_key.as_deref())
         .bind(ms(now))
         .execute(&mut *self.inner)
         .await?;

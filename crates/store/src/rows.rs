@@ -216,6 +216,9 @@ pub struct NewOutboxMessage {
     pub subject: String,
     pub text_body: String,
     pub html_body: Option<String>,
+    /// An iCalendar invitation sent with the message.
+    pub calendar: Option<String>,
+    pub message_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +229,7 @@ pub struct OutboxRow {
     pub subject: String,
     pub text_body: String,
     pub html_body: Option<String>,
+    pub calendar: Option<String>,
     pub created_at: Timestamp,
 }
 

@@ -118,6 +118,8 @@ mod tests {
             subject: "s".into(),
             text: "t".into(),
             html: None,
+            calendar: None,
+            message_key: None,
         });
         assert_eq!(
             Job::parse(job.kind(), &job.payload().unwrap()).unwrap(),

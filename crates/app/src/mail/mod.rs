@@ -9,7 +9,7 @@ pub mod templates;
 use anyhow::Context;
 use convene_domain::OrgId;
 use convene_store::{NewOutboxMessage, Store};
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,20 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// An iCalendar invitation (`.ics` text), attached as `text/calendar`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<CalendarPart>,
+    /// Identifies the message across retries: the outbox keeps one copy per key, and
+    /// SMTP gets it as a stable `Message-ID`, so mail clients drop a redelivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CalendarPart {
+    /// `REQUEST` or `CANCEL`, repeated in the MIME type as mail clients expect.
+    pub method: String,
+    pub content: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +123,8 @@ impl Mailer {
                         subject: m.subject.clone(),
                         text_body: m.text.clone(),
                         html_body: m.html.clone(),
+                        calendar: m.calendar.as_ref().map(|c| c.content.clone()),
+                        message_key: m.message_key.clone(),
                     },
                     now,
                 )
@@ -120,22 +136,38 @@ impl Mailer {
                 let to: Mailbox =
                     m.to.parse()
                         .with_context(|| format!("recipient '{}' is not valid", m.to))?;
-                let builder = lettre::Message::builder()
+                let mut builder = lettre::Message::builder()
                     .from(from.clone())
                     .to(to)
                     .subject(&m.subject);
+                if let Some(key) = &m.message_key {
+                    let domain = from.email.domain();
+                    builder = builder.message_id(Some(format!("<{key}@{domain}>")));
+                }
                 let text = SinglePart::builder()
                     .header(ContentType::TEXT_PLAIN)
                     .body(m.text.clone());
-                let message = match &m.html {
-                    Some(html) => builder.multipart(
-                        MultiPart::alternative().singlepart(text).singlepart(
-                            SinglePart::builder()
-                                .header(ContentType::TEXT_HTML)
-                                .body(html.clone()),
-                        ),
+                let body = match &m.html {
+                    Some(html) => MultiPart::alternative().singlepart(text).singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(html.clone()),
                     ),
-                    None => builder.singlepart(text),
+                    None => MultiPart::alternative().singlepart(text),
+                };
+                let message = match &m.calendar {
+                    Some(cal) => {
+                        let content_type = ContentType::parse(&format!(
+                            "text/calendar; method={}; charset=UTF-8",
+                            cal.method
+                        ))
+                        .context("calendar content type")?;
+                        builder.multipart(MultiPart::mixed().multipart(body).singlepart(
+                            Attachment::new("invite.ics".to_string())
+                                .body(cal.content.clone(), content_type),
+                        ))
+                    }
+                    None => builder.multipart(body),
                 }
                 .context("building the email")?;
                 transport.send(message).await.context("sending by SMTP")?;

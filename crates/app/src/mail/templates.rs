@@ -43,6 +43,8 @@ pub fn invitation(
         subject,
         text,
         html: Some(html),
+        calendar: None,
+        message_key: None,
     }
 }
 
@@ -57,6 +59,8 @@ pub fn deactivated(org_id: OrgId, org_name: &str, to: &str) -> OutgoingEmail {
              record stay on record.\n"
         ),
         html: None,
+        calendar: None,
+        message_key: None,
     }
 }
 
@@ -82,6 +86,8 @@ pub fn needs_reauth(org_id: OrgId, to: &str, provider: &str, profile_url: &str) 
              Reconnect: {profile_url}\n"
         ),
         html: None,
+        calendar: None,
+        message_key: None,
     }
 }
 
@@ -96,6 +102,8 @@ pub fn zoom_revoked_user(org_id: OrgId, to: &str, profile_url: &str) -> Outgoing
              with you until you connect Zoom again: {profile_url}\n"
         ),
         html: None,
+        calendar: None,
+        message_key: None,
     }
 }
 
@@ -110,6 +118,8 @@ pub fn zoom_revoked_admin(org_id: OrgId, to: &str, user: &str, users_url: &str) 
              Users needing action: {users_url}\n"
         ),
         html: None,
+        calendar: None,
+        message_key: None,
     }
 }
 
