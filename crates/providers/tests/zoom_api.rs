@@ -191,7 +191,7 @@ fn meeting_request() -> MeetingRequest {
     }
 }
 
-const MEETING_JSON: &str = r#"{"uuid":"iHrbB3XKR1eVxPqFNAJ0vQ==","id":85746065432,"host_id":"KdYKjnimT4KPd8FFgQt9FQ","topic":"Intro call with Ada","type":2,"start_time":"2026-12-01T15:00:00Z","duration":30,"timezone":"Europe/Berlin","created_at":"2026-11-01T10:00:00Z","start_url":"https://zoom.us/s/85746065432?zak=eyJ0","join_url":"https://zoom.us/j/85746065432?pwd=abc","password":"8xR2Qe"}"#;
+const MEETING_JSON: &str = r#"{"uuid":"iHrbB3XKR1eVxPqFNAJ0vQ==","id":85746065432,"host_id":"KdYKjnimT4KPd8FFgQt9FQ","topic":"Intro call with Ada","type":2,"start_time":"2026-12-01T15:00:00Z","duration":30,"timezone":"Europe/Berlin","agenda":"Say hello","created_at":"2026-11-01T10:00:00Z","start_url":"https://zoom.us/s/85746065432?zak=eyJ0","join_url":"https://zoom.us/j/85746065432?pwd=abc","password":"8xR2Qe"}"#;
 const TOKEN_124: &str = r#"{"code":124,"message":"Invalid access token."}"#;
 const MEETING_3001: &str =
     r#"{"code":3001,"message":"Meeting 85746065432 is not found or has expired."}"#;
@@ -477,6 +477,7 @@ async fn create_meeting_sends_a_scheduled_meeting_and_reads_a_numeric_id() {
     assert_eq!(meeting.start, Some("2026-12-01T15:00:00Z".parse().unwrap()));
     assert_eq!(meeting.duration_minutes, Some(30));
     assert_eq!(meeting.topic.as_deref(), Some("Intro call with Ada"));
+    assert_eq!(meeting.agenda.as_deref(), Some("Say hello"));
 
     let seen = server.seen("POST", "/v2/users/me/meetings");
     assert_eq!(seen.len(), 1);
@@ -535,6 +536,7 @@ async fn a_string_meeting_id_is_accepted_too() {
     let m = server.client().get_meeting(&access(), "123").await.unwrap();
     assert_eq!(m.id, "123");
     assert_eq!((m.start, m.password, m.start_url), (None, None, None));
+    assert_eq!(m.agenda, None);
 }
 
 #[tokio::test]
@@ -602,6 +604,204 @@ async fn other_client_errors_are_rejected() {
         other => panic!("{other:?}"),
     }
     assert_eq!(server.seen("DELETE", "/v2/meetings/1").len(), 1);
+}
+
+// ---------------------------------------------------------------- listing meetings
+
+/// One entry of `GET /v2/users/{userId}/meetings`, in Zoom's list shape (no start_url
+/// or password).
+fn listed(id: u64, topic: &str, agenda: &str) -> serde_json::Value {
+    serde_json::json!({
+        "uuid": format!("uuid-{id}=="),
+        "id": id,
+        "host_id": "KdYKjnimT4KPd8FFgQt9FQ",
+        "topic": topic,
+        "type": 2,
+        "start_time": "2026-12-01T15:00:00Z",
+        "duration": 30,
+        "timezone": "Europe/Berlin",
+        "agenda": agenda,
+        "created_at": "2026-11-01T10:00:00Z",
+        "join_url": format!("https://zoom.us/j/{id}"),
+    })
+}
+
+fn page(token: &str, total: usize, meetings: Vec<serde_json::Value>) -> Canned {
+    let body = serde_json::json!({
+        "page_size": 300,
+        "total_records": total,
+        "next_page_token": token,
+        "meetings": meetings,
+    });
+    reply(200, &body.to_string())
+}
+
+fn query_of(r: &Recorded) -> HashMap<String, String> {
+    url::form_urlencoded::parse(r.query.as_deref().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn list_meetings_follows_next_page_token_to_the_end() {
+    let server = TestServer::start().await;
+    server.on(
+        "GET",
+        "/v2/users/me/meetings",
+        vec![
+            page(
+                "tok-2",
+                4,
+                vec![listed(1, "One", "Agenda 1"), listed(2, "Two", "")],
+            ),
+            // A token with characters that must be encoded in the query.
+            page("tok 3/+=&", 4, vec![listed(3, "Three", "Agenda 3")]),
+            page("", 4, vec![listed(4, "Four", "Agenda 4")]),
+        ],
+    );
+    let meetings = server
+        .client()
+        .list_meetings(&access(), "me")
+        .await
+        .unwrap();
+    let ids: Vec<&str> = meetings.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4"]);
+    assert_eq!(meetings[0].agenda.as_deref(), Some("Agenda 1"));
+    assert_eq!(meetings[1].agenda, None, "an empty agenda is none");
+    assert_eq!(meetings[2].topic.as_deref(), Some("Three"));
+    assert_eq!(meetings[3].join_url, "https://zoom.us/j/4");
+    assert_eq!(
+        meetings[3].start,
+        Some("2026-12-01T15:00:00Z".parse().unwrap())
+    );
+    assert_eq!(meetings[3].duration_minutes, Some(30));
+    assert_eq!(
+        (&meetings[3].start_url, &meetings[3].password),
+        (&None, &None)
+    );
+
+    let seen = server.seen("GET", "/v2/users/me/meetings");
+    assert_eq!(seen.len(), 3);
+    let queries: Vec<_> = seen.iter().map(query_of).collect();
+    for q in &queries {
+        assert_eq!(q["type"], "upcoming");
+        assert_eq!(q["page_size"], "300");
+    }
+    assert!(!queries[0].contains_key("next_page_token"));
+    assert_eq!(queries[1]["next_page_token"], "tok-2");
+    assert_eq!(queries[2]["next_page_token"], "tok 3/+=&");
+    assert!(seen
+        .iter()
+        .all(|r| r.header("authorization") == "Bearer access-1"));
+}
+
+#[tokio::test]
+async fn list_meetings_with_an_absent_token_is_one_page() {
+    let server = TestServer::start().await;
+    server.on(
+        "GET",
+        "/v2/users/ada@example.com/meetings",
+        vec![reply(
+            200,
+            r#"{"page_size":300,"total_records":0,"meetings":[]}"#,
+        )],
+    );
+    let meetings = server
+        .client()
+        .list_meetings(&access(), "ada@example.com")
+        .await
+        .unwrap();
+    assert!(meetings.is_empty());
+    assert_eq!(
+        server
+            .seen("GET", "/v2/users/ada@example.com/meetings")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn list_meetings_retries_a_failing_page() {
+    let server = TestServer::start().await;
+    server.on(
+        "GET",
+        "/v2/users/me/meetings",
+        vec![
+            page("tok-2", 2, vec![listed(1, "One", "")]),
+            reply(503, "upstream down"),
+            page("", 2, vec![listed(2, "Two", "")]),
+        ],
+    );
+    let meetings = server
+        .client()
+        .list_meetings(&access(), "me")
+        .await
+        .unwrap();
+    assert_eq!(meetings.len(), 2);
+    let seen = server.seen("GET", "/v2/users/me/meetings");
+    assert_eq!(seen.len(), 3);
+    // The retry asks for the same page again.
+    assert_eq!(query_of(&seen[1])["next_page_token"], "tok-2");
+    assert_eq!(query_of(&seen[2])["next_page_token"], "tok-2");
+}
+
+#[tokio::test]
+async fn list_meetings_stops_after_twenty_pages_or_a_repeated_token() {
+    let server = TestServer::start().await;
+    let pages = (1..=25)
+        .map(|n| page(&format!("tok-{n}"), 25, vec![listed(n, "M", "")]))
+        .collect();
+    server.on("GET", "/v2/users/me/meetings", pages);
+    match server.client().list_meetings(&access(), "me").await {
+        Err(ProviderError::Rejected { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (0, "too_many_pages"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.seen("GET", "/v2/users/me/meetings").len(), 20);
+
+    let server = TestServer::start().await;
+    server.on(
+        "GET",
+        "/v2/users/me/meetings",
+        vec![page("same", 1, vec![listed(1, "M", "")])],
+    );
+    assert!(matches!(
+        server.client().list_meetings(&access(), "me").await,
+        Err(ProviderError::Rejected { ref code, .. }) if code == "too_many_pages"
+    ));
+    assert_eq!(server.seen("GET", "/v2/users/me/meetings").len(), 2);
+}
+
+#[tokio::test]
+async fn list_meetings_maps_errors() {
+    let server = TestServer::start().await;
+    server.on(
+        "GET",
+        "/v2/users/nobody/meetings",
+        vec![reply(
+            404,
+            r#"{"code":1001,"message":"User does not exist: nobody."}"#,
+        )],
+    );
+    server.on("GET", "/v2/users/me/meetings", vec![reply(401, TOKEN_124)]);
+    let client = server.client();
+    assert!(matches!(
+        client.list_meetings(&access(), "nobody").await,
+        Err(ProviderError::NotFound {
+            code: Some(1001),
+            ..
+        })
+    ));
+    assert!(matches!(
+        client.list_meetings(&access(), "me").await,
+        Err(ProviderError::Unauthorized)
+    ));
+    assert_eq!(server.seen("GET", "/v2/users/me/meetings").len(), 1);
+    assert!(matches!(
+        client.list_meetings(&access(), "..").await,
+        Err(ProviderError::Rejected { status: 0, .. })
+    ));
 }
 
 // ---------------------------------------------------------------- retries

@@ -6,7 +6,8 @@
 //! tokens. Base URLs are configuration, so the same code talks to `zoom.us`, the
 //! Convene sandbox, or a test server.
 //!
-//! Retries: reads, deletes and updates are retried in-request (they are idempotent);
+//! Retries: reads (including each page of a meeting list), deletes and updates are
+//! retried in-request (they are idempotent);
 //! the code exchange, the token refresh (Zoom rotates refresh tokens: a repeated
 //! refresh could lose the connection), revocation and meeting creation are sent once.
 
@@ -23,7 +24,9 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use url::Url;
-use wire::{ZoomMeetingBody, ZoomMeetingResponse, ZoomTokenResponse, ZoomUserResponse};
+use wire::{
+    ZoomMeetingBody, ZoomMeetingList, ZoomMeetingResponse, ZoomTokenResponse, ZoomUserResponse,
+};
 
 /// Zoom meeting type 2: a scheduled meeting.
 const SCHEDULED_MEETING: u8 = 2;
@@ -31,6 +34,11 @@ const SCHEDULED_MEETING: u8 = 2;
 /// boundary) rather than refused, so a long event title cannot kill a booking job.
 const MAX_TOPIC_CHARS: usize = 200;
 const MAX_AGENDA_CHARS: usize = 2000;
+/// Zoom's largest page of a meeting list.
+const LIST_PAGE_SIZE: &str = "300";
+/// How many pages [`ZoomClient::list_meetings`] follows (6000 meetings): a bound, so a
+/// provider that keeps handing out page tokens cannot keep a job looping.
+const MAX_LIST_PAGES: usize = 20;
 /// Access tokens live one hour when Zoom does not say otherwise.
 const DEFAULT_EXPIRES_IN: i64 = 3600;
 
@@ -88,6 +96,8 @@ pub struct ZoomMeeting {
     pub start: Option<Timestamp>,
     pub duration_minutes: Option<u32>,
     pub topic: Option<String>,
+    /// `None` when Zoom sends none or an empty one.
+    pub agenda: Option<String>,
 }
 
 impl ZoomClient {
@@ -262,6 +272,56 @@ impl ZoomClient {
         Ok(meeting_from_wire(meeting))
     }
 
+    /// Every upcoming (or in progress) meeting of `user_id` (`me`, a user id, or an
+    /// email in an org account), following `next_page_token` to the last page. For
+    /// adopting a meeting whose create answer was lost: the caller looks for the one
+    /// it asked for (by topic, start and agenda) before creating again.
+    ///
+    /// Each page is retried (a read). More than 20 pages (6000 meetings), or a page
+    /// token that repeats, is `Rejected` with code `too_many_pages` rather than a
+    /// partial list: a meeting missed on an unread page would be created twice.
+    pub async fn list_meetings(
+        &self,
+        access: &Secret,
+        user_id: &str,
+    ) -> Result<Vec<ZoomMeeting>, ProviderError> {
+        let base = self.api_url(&["users", user_id, "meetings"])?;
+        let mut meetings = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let mut url = base.clone();
+            {
+                let mut query = url.query_pairs_mut();
+                query
+                    .append_pair("type", "upcoming")
+                    .append_pair("page_size", LIST_PAGE_SIZE);
+                if let Some(token) = &page_token {
+                    query.append_pair("next_page_token", token);
+                }
+            }
+            let response = self
+                .http
+                .send_with_retry(
+                    |c| c.get(url.clone()).bearer_auth(access.expose()),
+                    RetryPolicy::idempotent(),
+                )
+                .await?;
+            let page: ZoomMeetingList = self.decode(Endpoint::Api, &response)?;
+            meetings.extend(page.meetings.into_iter().map(meeting_from_wire));
+            let next = page.next_page_token.filter(|t| !t.is_empty());
+            match next {
+                None => return Ok(meetings),
+                Some(next) if page_token.as_deref() == Some(next.as_str()) => {
+                    return Err(too_many_pages("Zoom repeated a page token"));
+                }
+                Some(next) => page_token = Some(next),
+            }
+        }
+        Err(too_many_pages(&format!(
+            "more than {MAX_LIST_PAGES} pages of meetings"
+        )))
+    }
+
     /// `POST {oauth_base}/oauth/token` with Basic client auth and a form body; sent once.
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenSet, ProviderError> {
         let url = self.oauth_url("token");
@@ -392,6 +452,15 @@ fn meeting_from_wire(m: ZoomMeetingResponse) -> ZoomMeeting {
         start: m.start_time.as_deref().and_then(|t| t.parse().ok()),
         duration_minutes: m.duration,
         topic: m.topic,
+        agenda: m.agenda.filter(|a| !a.is_empty()),
+    }
+}
+
+fn too_many_pages(why: &str) -> ProviderError {
+    ProviderError::Rejected {
+        status: 0,
+        code: "too_many_pages".into(),
+        message: format!("listing Zoom meetings stopped: {why}"),
     }
 }
 

@@ -48,7 +48,7 @@ pub(super) struct ZoomMeetingBody<'a> {
     pub agenda: Option<&'a str>,
 }
 
-/// A meeting as Zoom returns it (201 on create, 200 on get).
+/// A meeting as Zoom returns it (201 on create, 200 on get, and each entry of a list).
 #[derive(Deserialize)]
 pub(super) struct ZoomMeetingResponse {
     pub id: ZoomId,
@@ -63,6 +63,18 @@ pub(super) struct ZoomMeetingResponse {
     pub duration: Option<u32>,
     #[serde(default)]
     pub topic: Option<String>,
+    #[serde(default)]
+    pub agenda: Option<String>,
+}
+
+/// `GET /v2/users/{userId}/meetings` → 200: one page of meetings. An empty or absent
+/// `next_page_token` means this is the last page.
+#[derive(Deserialize)]
+pub(super) struct ZoomMeetingList {
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+    #[serde(default)]
+    pub meetings: Vec<ZoomMeetingResponse>,
 }
 
 /// Zoom sends meeting ids as JSON numbers (`85746065432`); accept a string too.

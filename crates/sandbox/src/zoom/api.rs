@@ -1,15 +1,23 @@
 //! Zoom's REST API (`/v2/...`) as the sandbox serves it: bearer authentication, the
-//! user, meetings (create, read, update, delete) and the account's user list, with
-//! Zoom's status codes and `{"code","message"}` error bodies; and the fault-injection
-//! layer shared with `/oauth/token`.
+//! user, meetings (create, list, read, update, delete) and the account's user list,
+//! with Zoom's status codes and `{"code","message"}` error bodies; and the
+//! fault-injection layer shared with `/oauth/token`.
 //!
 //! Choices where Zoom's behaviour varies or is not documented:
 //! - A token that is not the meeting host's gets `400 {"code":3003,"message":"You are
 //!   not the meeting host."}` — except an account admin (role Admin) acting on a
 //!   meeting of a user in the same account, which is allowed (org-managed Zoom).
-//! - `POST /users/{userId}/meetings` accepts `me`, the caller's id or email, and, for an
-//!   account admin, the id or email of any user of the same account; anything else is
-//!   `404 {"code":1001,"message":"User does not exist: …"}`.
+//! - `POST` and `GET /users/{userId}/meetings` accept `me`, the caller's id or email,
+//!   and, for an account admin, the id or email of any user of the same account;
+//!   anything else is `404 {"code":1001,"message":"User does not exist: …"}`.
+//! - `GET /users/{userId}/meetings` lists by `type`, as Zoom documents it: `scheduled`
+//!   (the default: every meeting not deleted or expired), `live` (started, not ended),
+//!   `upcoming` (not ended yet: live ones included), `previous_meetings` (ended, not
+//!   expired), `upcoming_meetings` (= `upcoming`); "now" is the system clock. Ordered
+//!   by start time, then id. `page_size` defaults to 30; above 300 it is cut to 300 (as
+//!   Zoom does); 0 or not a number is `400 code 300`. `next_page_token` is opaque to
+//!   clients; it names the last meeting of the previous page (not an offset), so a
+//!   meeting created or deleted between two pages neither repeats nor hides another.
 //! - Only scheduled meetings (`type` 2, the default) are modelled. `topic` and
 //!   `start_time` are required on create; `duration` defaults to 60 minutes and
 //!   `timezone` to the host's. `start_time` is `yyyy-MM-ddTHH:mm:ssZ` (or any RFC 3339
@@ -238,6 +246,22 @@ fn meeting_json(m: &Meeting) -> wire::Meeting<'_> {
         h323_password: &m.password,
         pre_schedule: false,
         settings: &m.settings,
+    }
+}
+
+fn meeting_list_entry(m: &Meeting) -> wire::MeetingListEntry<'_> {
+    wire::MeetingListEntry {
+        uuid: &m.uuid,
+        id: m.id,
+        host_id: &m.host_id,
+        topic: &m.topic,
+        kind: m.kind,
+        start_time: zoom_time(m.start_time),
+        duration: m.duration,
+        timezone: &m.timezone,
+        agenda: &m.agenda,
+        created_at: zoom_time(m.created_at),
+        join_url: m.join_url(),
     }
 }
 
@@ -471,6 +495,25 @@ fn may_act_for(caller: &ZoomUser, host_id: &str, state: &SandboxState) -> bool {
                 .is_some_and(|h| h.user.account_id == caller.account_id))
 }
 
+/// The host a `/users/{userId}/meetings` request names: `me`, the caller's id or
+/// email, or (for an account admin) a user of the same account; else `1001`.
+fn host_for(state: &SandboxState, caller: &ZoomUser, user_id: &str) -> Result<ZoomUser, ApiError> {
+    if user_id == "me" || user_id == caller.id || user_id.eq_ignore_ascii_case(&caller.email) {
+        return Ok(caller.clone());
+    }
+    state
+        .find_user(user_id)
+        .map(|r| r.user.clone())
+        .filter(|host| caller.is_admin() && may_act_for(caller, &host.id, state))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                1001,
+                format!("User does not exist: {user_id}."),
+            )
+        })
+}
+
 /// `POST /v2/users/{userId}/meetings` → 201 meeting.
 pub(crate) async fn create_meeting(
     State(inner): State<Arc<Inner>>,
@@ -480,22 +523,7 @@ pub(crate) async fn create_meeting(
 ) -> Result<Response, ApiError> {
     let fields = parse_fields(&body)?;
     let mut state = inner.lock();
-    let host =
-        if user_id == "me" || user_id == caller.id || user_id.eq_ignore_ascii_case(&caller.email) {
-            caller.clone()
-        } else {
-            state
-                .find_user(&user_id)
-                .map(|r| r.user.clone())
-                .filter(|host| caller.is_admin() && may_act_for(&caller, &host.id, &state))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        1001,
-                        format!("User does not exist: {user_id}."),
-                    )
-                })?
-        };
+    let host = host_for(&state, &caller, &user_id)?;
     let mut missing = Vec::new();
     if fields.topic.is_none() {
         missing.push(field_error("topic", "Topic is required."));
@@ -538,6 +566,108 @@ pub(crate) async fn create_meeting(
     state.counters.meetings_created += 1;
     state.meetings.insert(meeting.id, meeting);
     Ok(response)
+}
+
+/// Which meetings `GET /users/{userId}/meetings?type=…` lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ListType {
+    Scheduled,
+    Live,
+    Upcoming,
+    Previous,
+}
+
+impl ListType {
+    fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        match raw.map(str::trim) {
+            None | Some("") | Some("scheduled") => Ok(Self::Scheduled),
+            Some("live") => Ok(Self::Live),
+            Some("upcoming") | Some("upcoming_meetings") => Ok(Self::Upcoming),
+            Some("previous_meetings") => Ok(Self::Previous),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Invalid field: type {other}. Use scheduled, live, upcoming, upcoming_meetings or previous_meetings."
+            ))),
+        }
+    }
+
+    /// Does a meeting that is neither deleted nor expired belong in this list at `now`?
+    fn includes(self, m: &Meeting, now: Timestamp) -> bool {
+        let started = m.start_time <= now;
+        let ended = m.end() <= now;
+        match self {
+            Self::Scheduled => true,
+            Self::Live => started && !ended,
+            Self::Upcoming => !ended,
+            Self::Previous => ended,
+        }
+    }
+}
+
+/// A list page token: the start time (Unix seconds) and id of the last meeting given.
+fn page_token(m: &Meeting) -> String {
+    format!("{}_{}", m.start_time.as_second(), m.id)
+}
+
+fn parse_page_token(raw: &str) -> Option<(i64, u64)> {
+    let (start, id) = raw.split_once('_')?;
+    Some((start.parse().ok()?, id.parse().ok()?))
+}
+
+/// `GET /v2/users/{userId}/meetings?type=…&page_size=…&next_page_token=…`.
+pub(crate) async fn list_meetings(
+    State(inner): State<Arc<Inner>>,
+    Caller(caller): Caller,
+    Path(user_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let kind = ListType::parse(query.get("type").map(String::as_str))?;
+    let page_size = match query.get("page_size") {
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid field: page_size {raw}.")))?
+            .min(300),
+        None => 30,
+    };
+    let after = match query.get("next_page_token").filter(|t| !t.is_empty()) {
+        Some(raw) => Some(
+            parse_page_token(raw)
+                .ok_or_else(|| ApiError::bad_request("Invalid next_page_token."))?,
+        ),
+        None => None,
+    };
+    let state = inner.lock();
+    let host = host_for(&state, &caller, &user_id)?;
+    let now = Timestamp::now();
+    let mut matching: Vec<&Meeting> = state
+        .meetings
+        .values()
+        .filter(|m| m.host_id == host.id && !m.deleted && !m.expired(now))
+        .filter(|m| kind.includes(m, now))
+        .collect();
+    matching.sort_by_key(|m| (m.start_time.as_second(), m.id));
+    let total = matching.len();
+    let rest: Vec<&Meeting> = match after {
+        Some(last) => matching
+            .into_iter()
+            .filter(|m| (m.start_time.as_second(), m.id) > last)
+            .collect(),
+        None => matching,
+    };
+    let page = &rest[..rest.len().min(page_size)];
+    let next_page_token = match page.last() {
+        Some(last) if rest.len() > page.len() => page_token(last),
+        _ => String::new(),
+    };
+    let body = wire::MeetingList {
+        page_size,
+        total_records: total,
+        next_page_token,
+        meetings: page.iter().map(|m| meeting_list_entry(m)).collect(),
+    };
+    Ok(Json(body).into_response())
 }
 
 /// The meeting `raw_id` if it exists, is live and `caller` may touch it.
@@ -652,6 +782,24 @@ mod tests {
         assert_eq!(local, utc);
         assert!(parse_start_time("tomorrow", "UTC").is_err());
         assert!(parse_start_time("2026-12-01T10:00:00", "Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn list_types_and_page_tokens() {
+        assert_eq!(ListType::parse(None).unwrap(), ListType::Scheduled);
+        assert_eq!(
+            ListType::parse(Some("upcoming_meetings")).unwrap(),
+            ListType::Upcoming
+        );
+        assert_eq!(ListType::parse(Some("weekly")).unwrap_err().code, 300);
+        assert_eq!(
+            parse_page_token("1796137200_85746065432"),
+            Some((1_796_137_200, 85_746_065_432))
+        );
+        assert_eq!(parse_page_token("-5_1"), Some((-5, 1)));
+        for bad in ["", "12", "a_1", "1_b", "1_2_3"] {
+            assert_eq!(parse_page_token(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - `POST /control/pre-approve {"user","approved":true}` → `{"account","pre_approved"}`
 //! - `POST /control/validate-webhook` → `{"ok":true}` or 502 `{"error"}`
 //! - `GET /control/stats` → [`crate::ZoomSandboxStats`]
+//! - `GET /control/meetings` → a JSON array of [`crate::SandboxMeeting`]: every
+//!   meeting ever created (deleted ones too, `"deleted":true`), in id order
 //!
 //! An unknown user is `404 {"error"}`; a malformed body `400 {"error"}`.
 
@@ -147,6 +149,11 @@ pub(crate) async fn page(
 /// `GET /control/stats`.
 pub(crate) async fn stats(State(inner): State<Arc<Inner>>) -> Response {
     Json(inner.lock().stats()).into_response()
+}
+
+/// `GET /control/meetings`.
+pub(crate) async fn meetings(State(inner): State<Arc<Inner>>) -> Response {
+    Json(inner.lock().meetings_view()).into_response()
 }
 
 /// `POST /control/uninstall`.

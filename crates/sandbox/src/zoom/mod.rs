@@ -14,8 +14,10 @@
 //! | `POST /oauth/revoke?token=…` | ends the user's grants |
 //! | `GET /v2/users/me`, `GET /v2/users` | the caller; the account's users (admins) |
 //! | `POST /v2/users/{userId}/meetings` | create a scheduled meeting |
+//! | `GET /v2/users/{userId}/meetings?type=…&page_size=…&next_page_token=…` | list a host's meetings, paged |
 //! | `GET`/`PATCH`/`DELETE /v2/meetings/{id}` | read, update (204), delete (204) |
 //! | `GET /control` | HTML control page |
+//! | `GET /control/meetings` | every meeting ever created, as JSON ([`SandboxMeeting`]) |
 //! | `GET /control/stats`, `POST /control/{uninstall,expire,revoke,faults,pre-approve,validate-webhook}` | control API (JSON or form) |
 //!
 //! Faults ([`crate::Faults`]) apply to `/v2/...` and `/oauth/token` only.
@@ -152,6 +154,7 @@ pub struct SandboxMeeting {
     /// Minutes.
     pub duration: u32,
     pub timezone: String,
+    /// Empty when the meeting has none.
     pub agenda: String,
     pub join_url: String,
     /// How many `PATCH`es it received.
@@ -212,7 +215,10 @@ impl ZoomSandbox {
         let v2 = Router::new()
             .route("/users/me", get(api::me))
             .route("/users", get(api::list_users))
-            .route("/users/{user_id}/meetings", post(api::create_meeting))
+            .route(
+                "/users/{user_id}/meetings",
+                get(api::list_meetings).post(api::create_meeting),
+            )
             .route(
                 "/meetings/{meeting_id}",
                 get(api::get_meeting)
@@ -233,6 +239,7 @@ impl ZoomSandbox {
             .nest("/v2", v2)
             .route("/control", get(control::page))
             .route("/control/stats", get(control::stats))
+            .route("/control/meetings", get(control::meetings))
             .route("/control/uninstall", post(control::uninstall))
             .route("/control/expire", post(control::expire))
             .route("/control/revoke", post(control::revoke))
@@ -245,6 +252,12 @@ impl ZoomSandbox {
     /// Counters and state for tests and the control page.
     pub fn stats(&self) -> ZoomSandboxStats {
         self.inner.lock().stats()
+    }
+
+    /// Every meeting ever created, deleted ones included, in id order (the same list
+    /// as `stats().meetings`, without the rest of the stats).
+    pub fn meetings(&self) -> Vec<SandboxMeeting> {
+        self.inner.lock().meetings_view()
     }
 
     /// The faults in force.
@@ -307,6 +320,27 @@ impl State {
         users
     }
 
+    /// Every meeting, deleted ones included, in id order.
+    fn meetings_view(&self) -> Vec<SandboxMeeting> {
+        self.meetings
+            .values()
+            .map(|m| SandboxMeeting {
+                id: m.id,
+                uuid: m.uuid.clone(),
+                host_user_id: m.host_id.clone(),
+                host_email: m.host_email.clone(),
+                topic: m.topic.clone(),
+                start_time: m.start_time,
+                duration: m.duration,
+                timezone: m.timezone.clone(),
+                agenda: m.agenda.clone(),
+                join_url: m.join_url(),
+                updates: m.updates,
+                deleted: m.deleted,
+            })
+            .collect()
+    }
+
     fn stats(&self) -> ZoomSandboxStats {
         let c = &self.counters;
         ZoomSandboxStats {
@@ -321,24 +355,7 @@ impl State {
             meetings_deleted: c.meetings_deleted,
             injected_rate_limits: c.injected_rate_limits,
             injected_errors: c.injected_errors,
-            meetings: self
-                .meetings
-                .values()
-                .map(|m| SandboxMeeting {
-                    id: m.id,
-                    uuid: m.uuid.clone(),
-                    host_user_id: m.host_id.clone(),
-                    host_email: m.host_email.clone(),
-                    topic: m.topic.clone(),
-                    start_time: m.start_time,
-                    duration: m.duration,
-                    timezone: m.timezone.clone(),
-                    agenda: m.agenda.clone(),
-                    join_url: m.join_url(),
-                    updates: m.updates,
-                    deleted: m.deleted,
-                })
-                .collect(),
+            meetings: self.meetings_view(),
             users: self
                 .users_in_display_order()
                 .into_iter()

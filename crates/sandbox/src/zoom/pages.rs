@@ -6,7 +6,12 @@
 //! - control: `#uninstall-<zoom user id>`, `#expire-<id>`, `#revoke-<id>`,
 //!   `#pre-approve-<id>`, the faults form `#faults` (`#latency_ms`, `#error_rate`,
 //!   `#rate_limit_rate`, `#retry_after_secs`, `#apply-faults`), `#clear-faults`,
-//!   `#validate-webhook`.
+//!   `#validate-webhook`; the meetings table `table#meetings` (always present; also
+//!   `#no-meetings` when empty) with one `tr[data-meeting-id="<id>"][data-status=
+//!   "scheduled"|"deleted"]` per meeting ever created, whose cells are `td.id`,
+//!   `td.host` (host email), `td.topic`, `td.start` (RFC 3339 UTC,
+//!   `2026-12-01T15:00:00Z`), `td.duration` (minutes), `td.agenda`, `td.join-url`,
+//!   `td.updates` and `td.status`.
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
@@ -233,26 +238,30 @@ pub(crate) fn control(view: &ControlView<'_>) -> Markup {
                 }
             }
             h2 { "Meetings" }
+            p { "JSON: " a href={ (base) "/control/meetings" } { "meetings" } }
             @if stats.meetings.is_empty() {
-                p .off { "No meetings yet." }
-            } @else {
-                table #meetings {
-                    thead { tr {
-                        th { "Id" } th { "Host" } th { "Topic" } th { "Start (UTC)" } th { "Minutes" }
-                        th { "Join URL" } th { "Updates" } th { "State" }
-                    } }
-                    tbody {
-                        @for m in &stats.meetings {
-                            tr {
-                                td { code { (m.id) } }
-                                td { (m.host_email) }
-                                td { (m.topic) }
-                                td { (m.start_time) }
-                                td { (m.duration) }
-                                td { code { (m.join_url) } }
-                                td { (m.updates) }
-                                td { @if m.deleted { span .off { "deleted" } } @else { span .ok { "scheduled" } } }
-                            }
+                p .off #no-meetings { "No meetings yet." }
+            }
+            // Always rendered, even empty, so a browser test can wait for the table
+            // and then count its rows.
+            table #meetings {
+                thead { tr {
+                    th { "Id" } th { "Host" } th { "Topic" } th { "Start (UTC)" } th { "Minutes" }
+                    th { "Agenda" } th { "Join URL" } th { "Updates" } th { "State" }
+                } }
+                tbody {
+                    @for m in &stats.meetings {
+                        @let status = if m.deleted { "deleted" } else { "scheduled" };
+                        tr data-meeting-id=(m.id) data-status=(status) {
+                            td .id { code { (m.id) } }
+                            td .host { (m.host_email) }
+                            td .topic { (m.topic) }
+                            td .start { (m.start_time.strftime("%Y-%m-%dT%H:%M:%SZ")) }
+                            td .duration { (m.duration) }
+                            td .agenda { (m.agenda) }
+                            td .join-url { code { (m.join_url) } }
+                            td .updates { (m.updates) }
+                            td .status { span class=(if m.deleted { "off" } else { "ok" }) { (status) } }
                         }
                     }
                 }

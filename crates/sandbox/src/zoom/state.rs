@@ -128,6 +128,13 @@ impl Meeting {
         format!("https://zoom.sandbox/s/{}?zak={}", self.id, self.zak)
     }
 
+    /// When the meeting is scheduled to end (start + duration).
+    pub(crate) fn end(&self) -> Timestamp {
+        self.start_time
+            .checked_add(jiff::SignedDuration::from_mins(i64::from(self.duration)))
+            .unwrap_or(Timestamp::MAX)
+    }
+
     /// Zoom expires a scheduled meeting's number 30 days after its time; an update or
     /// delete of such a meeting gets `3001`.
     pub(crate) fn expired(&self, now: Timestamp) -> bool {

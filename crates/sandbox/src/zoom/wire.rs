@@ -120,6 +120,34 @@ pub(crate) struct Meeting<'a> {
     pub settings: &'a Map<String, Value>,
 }
 
+/// One entry of `GET /v2/users/{userId}/meetings`: Zoom lists fewer fields than it
+/// returns for one meeting (no start URL, passcode or settings).
+#[derive(Serialize)]
+pub(crate) struct MeetingListEntry<'a> {
+    pub uuid: &'a str,
+    pub id: u64,
+    pub host_id: &'a str,
+    pub topic: &'a str,
+    #[serde(rename = "type")]
+    pub kind: u8,
+    pub start_time: String,
+    pub duration: u32,
+    pub timezone: &'a str,
+    pub agenda: &'a str,
+    pub created_at: String,
+    pub join_url: String,
+}
+
+/// `GET /v2/users/{userId}/meetings`.
+#[derive(Serialize)]
+pub(crate) struct MeetingList<'a> {
+    pub page_size: usize,
+    pub total_records: usize,
+    /// Empty on the last page.
+    pub next_page_token: String,
+    pub meetings: Vec<MeetingListEntry<'a>>,
+}
+
 /// A webhook request body: `{"event","event_ts","payload"}`.
 #[derive(Serialize)]
 pub(crate) struct WebhookEvent<P> {

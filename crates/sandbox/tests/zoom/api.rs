@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use convene_sandbox::Faults;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::harness::*;
 
@@ -139,6 +139,180 @@ async fn meetings_are_created_read_updated_and_deleted() {
         ),
         (2, 1, 1)
     );
+}
+
+fn zoom_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Creates a meeting for `user` starting `offset` from now; returns its id.
+async fn meeting_at(
+    sandbox: &Sandbox,
+    token: &str,
+    user: &str,
+    topic: &str,
+    offset: jiff::SignedDuration,
+    minutes: u32,
+) -> u64 {
+    let start = jiff::Timestamp::now().checked_add(offset).unwrap();
+    let (status, meeting) = json_of(
+        sandbox
+            .api(
+                Method::POST,
+                &format!("/users/{user}/meetings"),
+                token,
+                Some(json!({"topic": topic, "type": 2, "start_time": zoom_time(start), "duration": minutes, "agenda": format!("About {topic}")})),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{meeting}");
+    meeting["id"].as_u64().unwrap()
+}
+
+async fn list(sandbox: &Sandbox, token: &str, path_and_query: &str) -> (StatusCode, Value) {
+    json_of(sandbox.api(Method::GET, path_and_query, token, None).await).await
+}
+
+fn ids(page: &Value) -> Vec<u64> {
+    page["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn meetings_are_listed_by_type_and_paged() {
+    use jiff::SignedDuration as D;
+    let sandbox = start().await;
+    let alice = sandbox.connect("alice@zoom.sandbox").await;
+    let dana = sandbox.connect("dana@example.com").await;
+    let a = &alice.access;
+    let past = meeting_at(&sandbox, a, "me", "Past", D::from_hours(-72), 30).await;
+    let live = meeting_at(&sandbox, a, "me", "Live", D::from_mins(-10), 60).await;
+    let day1 = meeting_at(&sandbox, a, "me", "Day 1", D::from_hours(24), 30).await;
+    let day2 = meeting_at(&sandbox, a, "me", "Day 2", D::from_hours(48), 30).await;
+    let day3 = meeting_at(&sandbox, a, "me", "Day 3", D::from_hours(72), 30).await;
+    let deleted = meeting_at(&sandbox, a, "me", "Deleted", D::from_hours(96), 30).await;
+    sandbox
+        .api(Method::DELETE, &format!("/meetings/{deleted}"), a, None)
+        .await;
+    let danas = meeting_at(
+        &sandbox,
+        &dana.access,
+        "me",
+        "Dana's",
+        D::from_hours(24),
+        30,
+    )
+    .await;
+
+    // Upcoming, two at a time: live ones count as upcoming, as at Zoom.
+    let (status, first) = list(&sandbox, a, "/users/me/meetings?type=upcoming&page_size=2").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["page_size"], 2);
+    assert_eq!(first["total_records"], 4);
+    assert_eq!(ids(&first), [live, day1]);
+    let entry = &first["meetings"][1];
+    assert_eq!(entry["topic"], "Day 1");
+    assert_eq!(entry["agenda"], "About Day 1");
+    assert_eq!(entry["type"], 2);
+    assert_eq!(entry["duration"], 30);
+    assert!(entry["start_time"].as_str().unwrap().ends_with('Z'));
+    assert!(entry["join_url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("https://zoom.sandbox/j/{day1}?pwd=")));
+    for field in ["uuid", "host_id", "timezone", "created_at"] {
+        assert!(
+            entry[field].as_str().is_some_and(|s| !s.is_empty()),
+            "{field}"
+        );
+    }
+    // The list has no host credentials.
+    assert!(entry.get("start_url").is_none() && entry.get("password").is_none());
+
+    // A meeting created between two pages, before the cursor, does not shift the next page.
+    let token = first["next_page_token"].as_str().unwrap().to_string();
+    assert!(!token.is_empty());
+    let early = meeting_at(&sandbox, a, "me", "Early", D::from_hours(1), 15).await;
+    let (_, second) = list(
+        &sandbox,
+        a,
+        &format!("/users/me/meetings?type=upcoming&page_size=2&next_page_token={token}"),
+    )
+    .await;
+    assert_eq!(ids(&second), [day2, day3]);
+    assert_eq!(second["next_page_token"], "");
+    assert_eq!(second["total_records"], 5);
+
+    // The other types; the default is `scheduled` (past, unexpired ones included), 30 a page.
+    let (_, all) = list(&sandbox, a, "/users/me/meetings").await;
+    assert_eq!(ids(&all), [past, live, early, day1, day2, day3]);
+    assert_eq!(all["page_size"], 30);
+    let (_, now) = list(&sandbox, a, "/users/me/meetings?type=live").await;
+    assert_eq!(ids(&now), [live]);
+    let (_, before) = list(&sandbox, a, "/users/me/meetings?type=previous_meetings").await;
+    assert_eq!(ids(&before), [past]);
+    let (_, big) = list(&sandbox, a, "/users/me/meetings?page_size=1000").await;
+    assert_eq!(big["page_size"], 300);
+
+    // By id or email; the admin of the account may list alice's; dana's stay hers.
+    let alice_id = sandbox
+        .zoom
+        .stats()
+        .user("alice@zoom.sandbox")
+        .unwrap()
+        .id
+        .clone();
+    let (_, by_id) = list(
+        &sandbox,
+        a,
+        &format!("/users/{alice_id}/meetings?type=upcoming"),
+    )
+    .await;
+    assert_eq!(ids(&by_id), [live, early, day1, day2, day3]);
+    let admin = sandbox.connect("admin@zoom.sandbox").await;
+    let (status, for_alice) = list(
+        &sandbox,
+        &admin.access,
+        "/users/alice@zoom.sandbox/meetings",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(for_alice["total_records"], 6);
+    let (_, danas_list) = list(&sandbox, &dana.access, "/users/me/meetings").await;
+    assert_eq!(ids(&danas_list), [danas]);
+    let dana_id = sandbox
+        .zoom
+        .stats()
+        .user("dana@example.com")
+        .unwrap()
+        .id
+        .clone();
+    let (status, error) = list(&sandbox, a, &format!("/users/{dana_id}/meetings")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error,
+        json!({"code": 1001, "message": format!("User does not exist: {dana_id}.")})
+    );
+
+    // Bad parameters are 400 code 300; no token is 124.
+    for query in [
+        "page_size=0",
+        "page_size=ten",
+        "type=weekly",
+        "next_page_token=garbage",
+    ] {
+        let (status, error) = list(&sandbox, a, &format!("/users/me/meetings?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(error["code"], 300, "{query}");
+    }
+    let (status, error) = list(&sandbox, "made-up", "/users/me/meetings").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error["code"], 124);
 }
 
 #[tokio::test]

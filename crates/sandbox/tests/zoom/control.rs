@@ -271,3 +271,96 @@ async fn the_control_page_and_its_forms() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(sandbox.zoom.faults().error_rate, 0.5);
 }
+
+#[tokio::test]
+async fn meetings_on_the_control_page_and_as_json() {
+    let sandbox = start().await;
+    let page = sandbox
+        .http
+        .get(sandbox.url("/control"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The table is there before any meeting, so a browser can wait for it.
+    assert!(page.contains(r#"id="meetings""#));
+    assert!(page.contains(r#"id="no-meetings""#));
+    assert!(!page.contains("data-meeting-id"));
+
+    let alice = sandbox.connect("alice@zoom.sandbox").await;
+    let (_, kept) = json_of(
+        sandbox
+            .create_meeting(&alice.access, "me", "Kept <b>")
+            .await,
+    )
+    .await;
+    let (_, gone) = json_of(sandbox.create_meeting(&alice.access, "me", "Gone").await).await;
+    let gone_id = gone["id"].as_u64().unwrap();
+    let kept_id = kept["id"].as_u64().unwrap();
+    sandbox
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/meetings/{gone_id}"),
+            &alice.access,
+            None,
+        )
+        .await;
+
+    let page = sandbox
+        .http
+        .get(sandbox.url("/control"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(r#"id="no-meetings""#));
+    assert!(page.contains(&format!(
+        r#"<tr data-meeting-id="{kept_id}" data-status="scheduled">"#
+    )));
+    assert!(page.contains(&format!(
+        r#"<tr data-meeting-id="{gone_id}" data-status="deleted">"#
+    )));
+    for cell in [
+        r#"<td class="topic">Kept &lt;b&gt;</td>"#.to_string(),
+        r#"<td class="start">2026-12-01T15:00:00Z</td>"#.to_string(),
+        r#"<td class="duration">30</td>"#.to_string(),
+        r#"<td class="host">alice@zoom.sandbox</td>"#.to_string(),
+        r#"<td class="agenda">Demo of Convene</td>"#.to_string(),
+        format!(
+            r#"<td class="join-url"><code>{}</code></td>"#,
+            kept["join_url"].as_str().unwrap()
+        ),
+    ] {
+        assert!(page.contains(&cell), "{cell}");
+    }
+
+    let response = sandbox
+        .http
+        .get(sandbox.url("/control/meetings"))
+        .send()
+        .await
+        .unwrap();
+    let (status, listed) = json_of(response).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    let by_id = |id: u64| listed.iter().find(|m| m["id"] == id).unwrap();
+    assert_eq!(by_id(gone_id)["deleted"], true);
+    assert_eq!(by_id(kept_id)["deleted"], false);
+    assert_eq!(by_id(kept_id)["start_time"], "2026-12-01T15:00:00Z");
+    assert_eq!(by_id(kept_id)["agenda"], "Demo of Convene");
+    assert_eq!(by_id(kept_id)["host_email"], "alice@zoom.sandbox");
+
+    let meetings = sandbox.zoom.meetings();
+    assert_eq!(meetings.len(), 2);
+    let kept = meetings.iter().find(|m| m.id == kept_id).unwrap();
+    assert_eq!(kept.topic, "Kept <b>");
+    assert_eq!(kept.agenda, "Demo of Convene");
+    assert_eq!(kept.duration, 30);
+    assert!(!kept.deleted);
+    assert!(meetings.iter().any(|m| m.id == gone_id && m.deleted));
+}
