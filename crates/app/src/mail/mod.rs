@@ -4,6 +4,7 @@
 //! With SMTP configured, lettre delivers them; without, they land in the local outbox
 //! that admins read in the UI, so a fresh install still shows its invitations.
 
+pub mod ics;
 pub mod templates;
 
 use anyhow::Context;
