@@ -14,6 +14,7 @@ pub mod invite;
 pub mod lock;
 pub mod names;
 pub mod role;
+pub mod schedule;
 pub mod user;
 
 pub use action::{ActionFacts, ActionReason, ActionReasons, MeetingLocationKind};
