@@ -25,6 +25,7 @@ pub mod mail;
 pub mod operations;
 pub mod org;
 pub mod passwords;
+pub mod scheduling;
 pub mod secrets;
 pub mod settings;
 pub mod tokens;

@@ -271,10 +271,12 @@ impl QuestionKind {
 /// A question the invitee answers when booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
-    /// Stable key the answers are stored under.
+    /// Stable key the answers are stored under; made from the position when empty.
+    #[serde(default)]
     pub key: String,
     pub label: String,
     pub kind: QuestionKind,
+    #[serde(default)]
     pub required: bool,
 }
 

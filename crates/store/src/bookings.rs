@@ -31,6 +31,8 @@ pub struct BookingRow {
     pub location_kind: String,
     pub location_text: Option<String>,
     pub sequence: i64,
+    pub manage_token_sealed: String,
+    pub previous_start_at: Option<Timestamp>,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
     pub meeting_state: MeetingState,
@@ -67,6 +69,7 @@ pub struct NewBooking {
     pub location_kind: String,
     pub location_text: Option<String>,
     pub manage_token_hash: String,
+    pub manage_token_sealed: String,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
     pub meeting_state: MeetingState,
@@ -107,7 +110,8 @@ pub struct OrphanMeeting {
 
 const COLS: &str = "b.id, b.org_id, b.event_type_id, b.host_user_id, b.status, b.start_at, \
     b.end_at, b.title, b.invitee_name, b.invitee_email, b.invitee_time_zone, b.answers, \
-    b.location_kind, b.location_text, b.sequence, b.idempotency_key, b.request_hash, \
+    b.location_kind, b.location_text, b.sequence, b.manage_token_sealed, b.previous_start_at, \
+    b.idempotency_key, b.request_hash, \
     b.meeting_state, b.meeting_provider, b.meeting_host_user_id, b.meeting_id, b.join_url, \
     b.meeting_synced_seq, b.meeting_attempted_at, b.meeting_error, b.notified_seq, \
     b.link_owed, b.cancel_reason, b.cancelled_by, b.created_at, b.updated_at";
@@ -131,6 +135,8 @@ fn from_row(r: &AnyRow) -> Result<BookingRow> {
         location_kind: r.try_get("location_kind")?,
         location_text: r.try_get("location_text")?,
         sequence: r.try_get("sequence")?,
+        manage_token_sealed: r.try_get("manage_token_sealed")?,
+        previous_start_at: get_opt_ts(r, "previous_start_at")?,
         idempotency_key: r.try_get("idempotency_key")?,
         request_hash: r.try_get("request_hash")?,
         meeting_state: get_parsed(r, "meeting_state")?,
@@ -191,19 +197,19 @@ impl Tx {
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 
-    /// Standing bookings of `hosts` that overlap [from, to): (host, start, end).
+    /// Standing bookings of `hosts` that overlap [from, to): (host, booking, start, end).
     pub async fn host_bookings(
         &mut self,
         hosts: &[UserId],
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<Vec<(UserId, Timestamp, Timestamp)>> {
+    ) -> Result<Vec<(UserId, BookingId, Timestamp, Timestamp)>> {
         if hosts.is_empty() {
             return Ok(Vec::new());
         }
         let placeholders: Vec<String> = (0..hosts.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
-            "SELECT user_id, start_at, end_at FROM booking_hosts WHERE active = TRUE \
+            "SELECT user_id, booking_id, start_at, end_at FROM booking_hosts WHERE active = TRUE \
              AND start_at < $1 AND end_at > $2 AND user_id IN ({})",
             placeholders.join(", ")
         );
@@ -216,6 +222,7 @@ impl Tx {
             .map(|r| {
                 Ok((
                     get_parsed(r, "user_id")?,
+                    get_parsed(r, "booking_id")?,
                     get_ts(r, "start_at")?,
                     get_ts(r, "end_at")?,
                 ))
@@ -255,10 +262,10 @@ impl Tx {
         sqlx::query(
             "INSERT INTO bookings (id, org_id, event_type_id, host_user_id, status, start_at, end_at, \
              title, invitee_name, invitee_email, invitee_time_zone, answers, location_kind, \
-             location_text, sequence, manage_token_hash, idempotency_key, request_hash, \
-             meeting_state, notified_seq, created_at, updated_at) VALUES \
+             location_text, sequence, manage_token_hash, manage_token_sealed, idempotency_key, \
+             request_hash, meeting_state, notified_seq, created_at, updated_at) VALUES \
              ($1, $2, $3, $4, 'confirmed', $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, \
-              $16, $17, $18, $19, $19)",
+              $16, $17, $18, $19, $20, $20)",
         )
         .bind(b.id.to_string())
         .bind(b.org_id.to_string())
@@ -274,6 +281,7 @@ impl Tx {
         .bind(&b.location_kind)
         .bind(b.location_text.as_deref())
         .bind(&b.manage_token_hash)
+        .bind(&b.manage_token_sealed)
         .bind(b.idempotency_key.as_deref())
         .bind(b.request_hash.as_deref())
         .bind(b.meeting_state.as_str())
@@ -387,8 +395,8 @@ impl Tx {
         now: Timestamp,
     ) -> Result<i64> {
         let row = sqlx::query(
-            "UPDATE bookings SET host_user_id = $2, start_at = $3, end_at = $4, \
-             sequence = sequence + 1, meeting_state = $5, \
+            "UPDATE bookings SET host_user_id = $2, previous_start_at = start_at, start_at = $3, \
+             end_at = $4, sequence = sequence + 1, meeting_state = $5, \
              notified_seq = CASE WHEN $6 THEN sequence + 1 ELSE notified_seq END, updated_at = $7 \
              WHERE id = $1 AND status = 'confirmed' RETURNING sequence",
         )
@@ -437,11 +445,7 @@ impl Tx {
         Ok(row.try_get("sequence")?)
     }
 
-    pub async fn list_bookings(
-        &mut self,
-        org: OrgId,
-        q: &BookingQuery,
-    ) -> Result<Vec<BookingRow>> {
+    pub async fn list_bookings(&mut self, org: OrgId, q: &BookingQuery) -> Result<Vec<BookingRow>> {
         enum Arg {
             Text(String),
             Int(i64),

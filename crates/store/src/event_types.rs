@@ -247,6 +247,18 @@ impl Tx {
         Ok(self.with_hosts(vec![t]).await?.remove(0))
     }
 
+    /// An event type by id in any org: for public booking requests, which name the
+    /// event type but not the org.
+    pub async fn event_type_by_id_any_org(&mut self, id: EventTypeId) -> Result<EventTypeRow> {
+        let row = sqlx::query(&format!("SELECT {COLS} FROM event_types WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.inner)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let t = from_row(&row)?;
+        Ok(self.with_hosts(vec![t]).await?.remove(0))
+    }
+
     pub async fn event_type_by_slug(&mut self, org: OrgId, slug: &str) -> Result<EventTypeRow> {
         let row = sqlx::query(&format!(
             "SELECT {COLS} FROM event_types WHERE org_id = $1 AND slug = $2"

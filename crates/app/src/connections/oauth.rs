@@ -297,7 +297,12 @@ impl App {
         )
         .await
         .map_err(|e| unexpected(&e))?;
+        // Bookings that were promised a link while Zoom was broken get it now.
+        self.resync_waiting_bookings(&mut tx, actor.user_id, now)
+            .await
+            .map_err(|e| unexpected(&e))?;
         tx.commit().await.map_err(|e| unexpected(&e))?;
+        self.job_signal.notify_waiters();
         self.job_signal.notify_waiters();
         Ok(ConnectionView::from(&saved))
     }

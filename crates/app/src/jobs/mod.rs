@@ -11,6 +11,7 @@ pub mod runner;
 
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
+use convene_domain::BookingId;
 use convene_store::{NewJob, Tx};
 use serde::{Deserialize, Serialize};
 
@@ -24,13 +25,24 @@ pub enum Job {
         provider: String,
         sealed_token: String,
     },
+    /// Makes a booking's provider meeting match the booking (create, move, delete).
+    SyncMeeting {
+        booking_id: BookingId,
+    },
 }
+
+/// A job error that says when to try again (a provider's `Retry-After`); the runner
+/// waits at least this long instead of its usual backoff.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("retry after {0:?}")]
+pub struct RetryAfter(pub std::time::Duration);
 
 impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::SendEmail(_) => "send_email",
             Job::RevokeToken { .. } => "revoke_token",
+            Job::SyncMeeting { .. } => "sync_meeting",
         }
     }
 
@@ -40,6 +52,9 @@ impl Job {
             // About a day of retries with the backoff below.
             Job::SendEmail(_) => 30,
             Job::RevokeToken { .. } => 12,
+            // Two days of retries: a link that was promised is still sent once the
+            // host reconnects Zoom.
+            Job::SyncMeeting { .. } => 40,
         }
     }
 
@@ -53,6 +68,9 @@ impl Job {
             } => serde_json::to_string(
                 &serde_json::json!({"provider": provider, "sealed_token": sealed_token}),
             ),
+            Job::SyncMeeting { booking_id } => {
+                serde_json::to_string(&serde_json::json!({ "booking_id": booking_id }))
+            }
         };
         value.map_err(|e| AppError::Unexpected(e.into()))
     }
@@ -75,6 +93,17 @@ impl Job {
                     })
                     .map_err(|e| format!("bad revoke_token payload: {e}"))
             }
+            "sync_meeting" => {
+                #[derive(Deserialize)]
+                struct Payload {
+                    booking_id: BookingId,
+                }
+                serde_json::from_str::<Payload>(payload)
+                    .map(|p| Job::SyncMeeting {
+                        booking_id: p.booking_id,
+                    })
+                    .map_err(|e| format!("bad sync_meeting payload: {e}"))
+            }
             other => Err(format!("unknown job kind '{other}'")),
         }
     }
@@ -89,7 +118,7 @@ pub async fn enqueue(
 ) -> AppResult<()> {
     let org_id = match job {
         Job::SendEmail(m) => m.org_id,
-        Job::RevokeToken { .. } => None,
+        Job::RevokeToken { .. } | Job::SyncMeeting { .. } => None,
     };
     tx.enqueue(
         &NewJob {

@@ -1,6 +1,6 @@
 //! The workers that run queued jobs.
 
-use super::Job;
+use super::{Job, RetryAfter};
 use crate::App;
 use convene_store::JobRow;
 use jiff::SignedDuration;
@@ -32,9 +32,15 @@ pub async fn run_one(app: &App) -> anyhow::Result<bool> {
 async fn execute(app: &App, row: JobRow) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let outcome = match Job::parse(&row.kind, &row.payload) {
-        Ok(job) => run(app, &job).await.map_err(|e| (format!("{e:#}"), true)),
+        Ok(job) => run(app, &job, row.attempts).await.map_err(|e| {
+            let wait = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<RetryAfter>())
+                .map(|r| r.0);
+            (format!("{e:#}"), true, wait)
+        }),
         // A job this version cannot read will not get better by retrying.
-        Err(e) => Err((e, false)),
+        Err(e) => Err((e, false, None)),
     };
     let now = app.now();
     let mut tx = app.store.write().await?;
@@ -44,13 +50,14 @@ async fn execute(app: &App, row: JobRow) -> anyhow::Result<()> {
             metrics::counter!("convene_jobs_completed_total", "kind" => row.kind.clone())
                 .increment(1);
         }
-        Err((error, retryable)) => {
+        Err((error, retryable, wait)) => {
+            let delay = match wait {
+                // The provider said when: honour it (a little later, never sooner).
+                Some(w) => w.max(Duration::from_secs(1)),
+                None => backoff(row.attempts),
+            };
             let retry_at = (retryable && row.attempts < row.max_attempts)
-                .then(|| {
-                    now.saturating_add(
-                        SignedDuration::try_from(backoff(row.attempts)).unwrap_or_default(),
-                    )
-                })
+                .then(|| now.saturating_add(SignedDuration::try_from(delay).unwrap_or_default()))
                 .transpose()?;
             tracing::warn!(job = %row.id, kind = %row.kind, attempt = row.attempts, dead = retry_at.is_none(), %error, "job failed");
             tx.fail_job(row.id, &error, retry_at, now).await?;
@@ -63,8 +70,9 @@ async fn execute(app: &App, row: JobRow) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(app: &App, job: &Job) -> anyhow::Result<()> {
+async fn run(app: &App, job: &Job, attempt: i64) -> anyhow::Result<()> {
     match job {
+        Job::SyncMeeting { booking_id } => app.sync_meeting(*booking_id, attempt).await,
         Job::SendEmail(m) => app.mailer.deliver(&app.store, app.now(), m).await,
         Job::RevokeToken {
             provider,

@@ -7,6 +7,7 @@
 mod accounts;
 mod architecture;
 mod bad_input;
+mod booking;
 mod cli;
 mod email;
 mod groups;

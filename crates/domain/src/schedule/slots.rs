@@ -546,7 +546,6 @@ fn intersect(a: &[(Ns, Ns)], b: &[(Ns, Ns)]) -> Vec<(Ns, Ns)> {
 mod tests {
     use super::*;
     use jiff::civil::{date, time};
-    use std::time::Instant;
 
     fn mins(n: i64) -> SignedDuration {
         SignedDuration::from_mins(n)
@@ -996,57 +995,5 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (self.0 >> 33) % below
         }
-    }
-
-    #[test]
-    fn fifty_hosts_thirty_days_is_fast() {
-        let zones = [
-            "America/New_York",
-            "Europe/Berlin",
-            "Asia/Kolkata",
-            "Australia/Sydney",
-        ];
-        let start = utc("2026-03-01T00:00:00Z");
-        let mut rng = Lcg(7);
-        let hosts: Vec<HostSchedule> = (0..50)
-            .map(|i| {
-                let mut h = host(
-                    zones[i % zones.len()],
-                    "mon-fri 08:00-12:00,13:00-18:00; sat 10:00-14:00",
-                );
-                for n in 0..300 {
-                    let at = start + mins(rng.next(30 * 24 * 4) as i64 * 15);
-                    let block = iv(
-                        &at.to_string(),
-                        &(at + mins(15 + 15 * rng.next(8) as i64)).to_string(),
-                    );
-                    if n % 2 == 0 {
-                        h.busy.push(block)
-                    } else {
-                        h.bookings.push(block)
-                    }
-                }
-                h
-            })
-            .collect();
-        let r = SlotRules {
-            interval: mins(15),
-            buffer_before: mins(10),
-            buffer_after: mins(10),
-            daily_limit: Some(12),
-            ..rules(30)
-        };
-        let range = iv("2026-03-01T00:00:00Z", "2026-03-31T00:00:00Z");
-        let mut best = std::time::Duration::MAX;
-        let mut offered = 0;
-        for _ in 0..5 {
-            let t = Instant::now();
-            offered = round_robin_slots(&hosts, &r, early(), range).len();
-            best = best.min(t.elapsed());
-        }
-        assert!(offered > 0);
-        let budget = if cfg!(debug_assertions) { 2_000 } else { 20 };
-        assert!(best.as_millis() < budget, "round_robin_slots took {best:?}");
-        eprintln!("50 hosts × 30 days: {offered} team slots in {best:?}");
     }
 }

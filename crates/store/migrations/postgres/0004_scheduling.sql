@@ -29,7 +29,7 @@ CREATE TABLE event_types (
     daily_limit BIGINT,
     location TEXT NOT NULL,
     questions TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT TRUE,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     UNIQUE (org_id, slug)
@@ -40,7 +40,7 @@ CREATE TABLE event_type_hosts (
     user_id TEXT NOT NULL REFERENCES users(id),
     priority BIGINT NOT NULL DEFAULT 0,
     weight BIGINT NOT NULL DEFAULT 1,
-    is_primary INTEGER NOT NULL DEFAULT FALSE,
+    is_primary BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (event_type_id, user_id)
 );
 CREATE INDEX event_type_hosts_by_user ON event_type_hosts (user_id);
@@ -62,6 +62,10 @@ CREATE TABLE bookings (
     location_text TEXT,
     sequence BIGINT NOT NULL DEFAULT 0,
     manage_token_hash TEXT NOT NULL UNIQUE,
+    -- The token itself, sealed like provider tokens: emails re-rendered by a retried job
+    -- must carry the same Reschedule / Cancel links.
+    manage_token_sealed TEXT NOT NULL,
+    previous_start_at BIGINT,
     idempotency_key TEXT,
     request_hash TEXT,
     meeting_state TEXT NOT NULL,
@@ -75,7 +79,7 @@ CREATE TABLE bookings (
     -- The sequence whose emails were queued; emails go out once per sequence.
     notified_seq BIGINT NOT NULL DEFAULT -1,
     -- The invitee was told the link will follow; send it once the meeting exists.
-    link_owed INTEGER NOT NULL DEFAULT FALSE,
+    link_owed BOOLEAN NOT NULL DEFAULT FALSE,
     sync_lease_until BIGINT,
     cancel_reason TEXT,
     cancelled_by TEXT,
@@ -93,7 +97,7 @@ CREATE TABLE booking_hosts (
     user_id TEXT NOT NULL REFERENCES users(id),
     start_at BIGINT NOT NULL,
     end_at BIGINT NOT NULL,
-    active INTEGER NOT NULL DEFAULT TRUE,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
     PRIMARY KEY (booking_id, user_id)
 );
 CREATE INDEX booking_hosts_busy ON booking_hosts (user_id, active, start_at);

@@ -62,6 +62,10 @@ CREATE TABLE bookings (
     location_text TEXT,
     sequence BIGINT NOT NULL DEFAULT 0,
     manage_token_hash TEXT NOT NULL UNIQUE,
+    -- The token itself, sealed like provider tokens: emails re-rendered by a retried job
+    -- must carry the same Reschedule / Cancel links.
+    manage_token_sealed TEXT NOT NULL,
+    previous_start_at BIGINT,
     idempotency_key TEXT,
     request_hash TEXT,
     meeting_state TEXT NOT NULL,

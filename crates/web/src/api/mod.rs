@@ -2,6 +2,7 @@
 //! `{"error":{"code","message","details"}}`, described at `/api/v1/openapi.json`.
 
 mod handlers;
+pub mod scheduling;
 pub mod types;
 
 use crate::error::WebError;
@@ -58,6 +59,43 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(list_outbox))
         .route("/outbox/{id}", get(get_outbox))
         .route("/api-keys", get(list_api_keys).post(create_api_key))
+        .route(
+            "/event-types",
+            get(scheduling::list_event_types).post(scheduling::create_event_type),
+        )
+        .route(
+            "/event-types/{id}",
+            get(scheduling::get_event_type).put(scheduling::update_event_type),
+        )
+        .route("/event-types/{id}/slots", get(scheduling::slots))
+        .route(
+            "/bookings",
+            get(scheduling::list_bookings).post(scheduling::create_booking),
+        )
+        .route("/bookings.csv", get(scheduling::bookings_csv))
+        .route("/bookings/{id}", get(scheduling::get_booking))
+        .route(
+            "/bookings/{id}/reschedule",
+            post(scheduling::reschedule_booking),
+        )
+        .route("/bookings/{id}/cancel", post(scheduling::cancel_booking))
+        .route("/bookings/manage/{token}", get(scheduling::get_managed))
+        .route(
+            "/bookings/manage/{token}/reschedule",
+            post(scheduling::reschedule_managed),
+        )
+        .route(
+            "/bookings/manage/{token}/cancel",
+            post(scheduling::cancel_managed),
+        )
+        .route(
+            "/users/{id}/availability",
+            get(scheduling::get_availability).put(scheduling::put_availability),
+        )
+        .route(
+            "/users/{id}/meeting-location",
+            put(scheduling::put_meeting_location),
+        )
         .route("/api-keys/{id}", axum::routing::delete(revoke_api_key))
         .fallback(|| async {
             WebError::new(
@@ -107,6 +145,12 @@ impl Modify for BearerAuth {
         handlers::retry_job, handlers::list_outbox, handlers::get_outbox, handlers::list_api_keys, handlers::create_api_key,
         handlers::revoke_api_key, handlers::list_connections, handlers::check_connection, handlers::disconnect,
         handlers::release_connection,
+        scheduling::list_event_types, scheduling::create_event_type, scheduling::get_event_type,
+        scheduling::update_event_type, scheduling::slots, scheduling::create_booking,
+        scheduling::list_bookings, scheduling::bookings_csv, scheduling::get_booking,
+        scheduling::reschedule_booking, scheduling::cancel_booking, scheduling::get_managed,
+        scheduling::reschedule_managed, scheduling::cancel_managed, scheduling::get_availability,
+        scheduling::put_availability, scheduling::put_meeting_location,
     )
 )]
 pub struct ApiDoc;

@@ -376,6 +376,8 @@ pub struct OutboxDto {
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// The attached iCalendar invitation, if any.
+    pub calendar: Option<String>,
     pub created_at: String,
 }
 
@@ -387,6 +389,7 @@ impl From<&OutboxRow> for OutboxDto {
             subject: m.subject.clone(),
             text: m.text_body.clone(),
             html: m.html_body.clone(),
+            calendar: m.calendar.clone(),
             created_at: ts(m.created_at),
         }
     }

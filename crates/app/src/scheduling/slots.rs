@@ -1,0 +1,189 @@
+//! Gathering the scheduling core's inputs from the store and asking it for slots.
+
+use super::availability::load_hours;
+use super::event_types::{view, EventTypeView};
+use super::location::Unbookable;
+use crate::error::{AppError, AppResult, NotFoundAs};
+use crate::App;
+use convene_domain::schedule::{self, HostSchedule, Interval, SlotRules, TeamSlot};
+use convene_domain::{BookingId, EventTypeKind, Timing, UserId};
+use convene_store::{OrgRow, Tx};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
+
+/// The longest span one slots request may cover.
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+#[derive(Debug, Clone)]
+pub struct SlotsAnswer {
+    pub event: EventTypeView,
+    pub slots: Vec<TeamSlot>,
+    /// Hosts left out because their meetings could not get a link, and why.
+    pub unavailable: Vec<(UserId, String, Unbookable)>,
+}
+
+pub(crate) fn rules(t: &Timing) -> SlotRules {
+    SlotRules {
+        duration: t.duration(),
+        interval: t.interval(),
+        buffer_before: t.buffer_before(),
+        buffer_after: t.buffer_after(),
+        min_notice: t.min_notice(),
+        window_days: t.window_days(),
+        daily_limit: t.daily_limit().and_then(|l| u32::try_from(l).ok()),
+    }
+}
+
+/// Each host's schedule around [from, to): hours, and bookings (other than `except`)
+/// widened by a day on each side so buffers and daily limits at the edges are seen.
+pub(crate) async fn host_schedules(
+    tx: &mut Tx,
+    event: &EventTypeView,
+    hosts: &[UserId],
+    from: Timestamp,
+    to: Timestamp,
+    except: Option<BookingId>,
+) -> AppResult<Vec<HostSchedule>> {
+    let day = SignedDuration::from_hours(24);
+    let lo = from
+        .saturating_sub(day)
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let hi = to
+        .saturating_add(day)
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let mut by_host: HashMap<UserId, Vec<Interval>> = HashMap::new();
+    for (host, booking, start, end) in tx.host_bookings(hosts, lo, hi).await? {
+        if Some(booking) == except {
+            continue;
+        }
+        if let Some(i) = Interval::new(start, end) {
+            by_host.entry(host).or_default().push(i);
+        }
+    }
+    let mut out = Vec::with_capacity(hosts.len());
+    for host in hosts {
+        let Some(h) = event.hosts.iter().find(|h| h.user.id == *host) else {
+            continue;
+        };
+        let tz = jiff::tz::TimeZone::get(&h.user.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let (weekly, overrides) = load_hours(tx, *host).await?;
+        out.push(HostSchedule {
+            host: *host,
+            time_zone: tz,
+            weekly,
+            overrides,
+            busy: Vec::new(),
+            bookings: by_host.remove(host).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// The hosts that can be offered (their meetings can get a link).
+pub(crate) fn bookable_hosts(event: &EventTypeView) -> Vec<UserId> {
+    event
+        .hosts
+        .iter()
+        .filter(|h| h.location.is_ok())
+        .map(|h| h.user.id)
+        .collect()
+}
+
+pub(crate) fn compute(
+    event: &EventTypeView,
+    schedules: &[HostSchedule],
+    now: Timestamp,
+    range: Interval,
+) -> Vec<TeamSlot> {
+    let rules = rules(&event.timing);
+    match event.row.kind {
+        EventTypeKind::Personal | EventTypeKind::RoundRobin => {
+            schedule::round_robin_slots(schedules, &rules, now, range)
+        }
+        // Every host must attend, so one host who cannot be booked closes the event.
+        EventTypeKind::Collective if schedules.len() == event.hosts.len() => {
+            schedule::collective_slots(schedules, &rules, now, range)
+        }
+        EventTypeKind::Collective => Vec::new(),
+    }
+}
+
+pub(crate) fn parse_range(from: Timestamp, to: Timestamp) -> AppResult<Interval> {
+    let range = Interval::new(from, to)
+        .ok_or_else(|| AppError::invalid("to", "'to' must be after 'from'"))?;
+    if range.duration() > SignedDuration::from_hours(24 * MAX_RANGE_DAYS) {
+        return Err(AppError::invalid(
+            "to",
+            format!("ask for at most {MAX_RANGE_DAYS} days of slots at a time"),
+        ));
+    }
+    Ok(range)
+}
+
+impl App {
+    /// An active event type by its public address.
+    pub async fn public_event_type(
+        &self,
+        org_slug: &str,
+        slug: &str,
+    ) -> AppResult<(OrgRow, EventTypeView)> {
+        let mut tx = self.store.read().await?;
+        let org = tx
+            .org_by_slug(org_slug)
+            .await
+            .or_not_found("booking page")?;
+        let row = tx
+            .event_type_by_slug(org.id, slug)
+            .await
+            .or_not_found("booking page")?;
+        if !row.active {
+            return Err(AppError::NotFound("booking page"));
+        }
+        let v = view(&mut tx, row).await?;
+        Ok((org, v))
+    }
+
+    /// An active event type by id, for the public slots API.
+    pub async fn public_event_type_by_id(
+        &self,
+        id: convene_domain::EventTypeId,
+    ) -> AppResult<EventTypeView> {
+        let mut tx = self.store.read().await?;
+        let row = tx
+            .event_type_by_id_any_org(id)
+            .await
+            .or_not_found("event type")?;
+        if !row.active {
+            return Err(AppError::NotFound("event type"));
+        }
+        view(&mut tx, row).await
+    }
+
+    /// Free slots of an event type in [from, to).
+    pub async fn slots(
+        &self,
+        event: EventTypeView,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> AppResult<SlotsAnswer> {
+        let range = parse_range(from, to)?;
+        let hosts = bookable_hosts(&event);
+        let mut tx = self.store.read().await?;
+        let schedules = host_schedules(&mut tx, &event, &hosts, from, to, None).await?;
+        drop(tx);
+        let slots = compute(&event, &schedules, self.now(), range);
+        let unavailable = event
+            .hosts
+            .iter()
+            .filter_map(|h| match h.location {
+                Err(why) => Some((h.user.id, h.user.display_name().to_string(), why)),
+                Ok(_) => None,
+            })
+            .collect();
+        Ok(SlotsAnswer {
+            event,
+            slots,
+            unavailable,
+        })
+    }
+}
