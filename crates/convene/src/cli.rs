@@ -43,6 +43,9 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Serve with a seeded demo organization (hosts with sandbox Zoom, event types) and
+    /// print the URLs to try.
+    Demo,
     /// Measure Convene's figures and print them.
     Bench {
         #[command(subcommand)]
@@ -162,6 +165,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { command } => crate::bench::run(command).await,
+        Command::Demo => {
+            init_tracing(&config);
+            crate::demo::run(&config).await
+        }
     }
 }
 

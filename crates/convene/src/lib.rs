@@ -2,6 +2,8 @@
 //! benchmarks, shared with the integration tests.
 
 pub mod bench;
+mod bench_booking;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod startup;
