@@ -163,10 +163,12 @@ impl Mailer {
                             cal.method
                         ))
                         .context("calendar content type")?;
-                        builder.multipart(MultiPart::mixed().multipart(body).singlepart(
-                            Attachment::new("invite.ics".to_string())
-                                .body(cal.content.clone(), content_type),
-                        ))
+                        builder.multipart(
+                            MultiPart::mixed().multipart(body).singlepart(
+                                Attachment::new("invite.ics".to_string())
+                                    .body(cal.content.clone(), content_type),
+                            ),
+                        )
                     }
                     None => builder.multipart(body),
                 }
