@@ -15,7 +15,7 @@ header form{margin-left:auto}main{max-width:1080px;margin:24px auto;padding:0 20
 h1{font-size:22px;margin:0 0 14px}h2{font-size:17px;margin:0 0 10px}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:8px 10px;border-bottom:1px solid #eef0f3;vertical-align:top}
 th{font-size:13px;color:#6b7280;font-weight:600}
-input[type=text],input[type=email],input[type=password],input[type=search],select,textarea{width:100%;padding:7px 9px;border:1px solid #d1d5db;border-radius:6px;font:inherit}
+input[type=text],input[type=email],input[type=password],input[type=search],input[type=tel],input[type=date],select,textarea{width:100%;padding:7px 9px;border:1px solid #d1d5db;border-radius:6px;font:inherit}
 textarea{min-height:90px}label{display:block;margin:10px 0 4px;font-weight:600;font-size:14px}
 button,.button{display:inline-block;background:#2563eb;color:#fff;border:0;border-radius:6px;padding:7px 14px;font:inherit;cursor:pointer;text-decoration:none}
 button.secondary{background:#e5e7eb;color:#111827}button.danger{background:#dc2626}button.link{background:none;color:#2563eb;padding:0}
@@ -72,6 +72,9 @@ fn nav(s: &Session) -> Markup {
     let a = &s.actor;
     html! {
         a href="/settings/profile" { "My Profile" }
+        a href="/settings/availability" { "Availability" }
+        a href="/event-types" { "Event types" }
+        a href="/meetings" { "Meetings" }
         @if a.can(Permission::ManageUsers) || a.can(Permission::ManageGroups) {
             a href="/settings/organization/users" { "Users" }
         }

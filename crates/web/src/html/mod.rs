@@ -4,11 +4,15 @@
 
 mod account;
 mod admin;
+mod booking_pages;
 mod connections;
 mod groups;
 pub mod layout;
 mod org;
+mod pairs;
 mod profile;
+mod scheduling;
+mod slot_picker;
 mod users;
 
 use crate::error::WebError;
@@ -25,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(profile::routes())
         .merge(connections::routes())
+        .merge(booking_pages::routes())
+        .merge(scheduling::routes())
         .fallback(|| async {
             WebError::new(
                 StatusCode::NOT_FOUND,
