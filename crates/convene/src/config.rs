@@ -27,6 +27,9 @@ pub struct Config {
     pub invite_ttl_hours: u64,
     pub session_idle_hours: u64,
     pub lock_idle_minutes: u64,
+    /// How long a claimed job is a worker's before another worker may run it again
+    /// (after a crash). Jobs must finish well within it.
+    pub job_lease_secs: u64,
     pub jobs: JobsConfig,
     pub mail: MailConfig,
     pub providers: ProvidersConfig,
@@ -145,6 +148,7 @@ impl Default for Config {
             invite_ttl_hours: 7 * 24,
             session_idle_hours: 7 * 24,
             lock_idle_minutes: 10,
+            job_lease_secs: 300,
             jobs: JobsConfig {
                 workers: 2,
                 poll_interval_ms: 500,
@@ -178,12 +182,14 @@ impl Config {
             );
             fig = fig.merge(Toml::file(f));
         }
-        // These CONVENE_* variables belong to the CLI, the log filter and the test suites.
+        // These CONVENE_* variables belong to the CLI, the log filter, the test suites and
+        // the crash tests' failpoint.
         fig = fig.merge(Env::prefixed("CONVENE_").split("__").ignore(&[
             "config",
             "log",
             "test_postgres",
             "browser_tests",
+            "failpoint",
         ]));
         fig.extract().context("reading the configuration")
     }

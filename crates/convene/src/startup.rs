@@ -184,6 +184,7 @@ impl Application {
         settings.lock_idle_ttl = Duration::from_secs(config.lock_idle_minutes * 60);
         settings.mail_from = config.mail.from.clone();
         settings.job_workers = config.jobs.workers;
+        settings.job_lease = Duration::from_secs(config.job_lease_secs.max(1));
         settings.job_poll_interval = Duration::from_millis(config.jobs.poll_interval_ms.max(10));
         settings.password_hash = o.password_hash;
         let secure_cookies = base_url.starts_with("https://");

@@ -693,13 +693,12 @@ impl App {
                 )
                 .await?;
             for b in &page.bookings {
-                if !names.contains_key(&b.host_user_id) {
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    names.entry(b.host_user_id)
+                {
                     let mut tx = self.store.read().await?;
                     let u = tx.user(actor.org_id, b.host_user_id).await?;
-                    names.insert(
-                        b.host_user_id,
-                        (u.display_name().to_string(), u.email.clone()),
-                    );
+                    slot.insert((u.display_name().to_string(), u.email.clone()));
                 }
                 let (host, host_email) = names.get(&b.host_user_id).cloned().unwrap_or_default();
                 let fields = [

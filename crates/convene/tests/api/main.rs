@@ -9,6 +9,7 @@ mod architecture;
 mod bad_input;
 mod booking;
 mod cli;
+mod crash;
 mod email;
 mod groups;
 mod jobs;
