@@ -485,3 +485,138 @@ async fn uninstalling_the_app_in_zoom_marks_the_connection_revoked_and_the_user_
     })
     .await;
 }
+
+/// The newest email to `to` (waits for the background worker to deliver it).
+async fn wait_for_email(t: &TestApp, key: &str, to: &str, subject_prefix: &str) -> Value {
+    for _ in 0..200 {
+        let (_, mail) = t.get(key, &format!("/outbox?to={to}")).await;
+        if let Some(m) = mail.as_array().and_then(|a| {
+            a.iter().find(|m| {
+                m["subject"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with(subject_prefix)
+            })
+        }) {
+            return m.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no '{subject_prefix}' email to {to}");
+}
+
+/// The path of the first link in `text` that contains `marker`.
+fn link_path(t: &TestApp, text: &str, marker: &str) -> String {
+    let url = text
+        .split_whitespace()
+        .find(|w| w.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker} link in {text}"));
+    url.strip_prefix(&t.url).unwrap_or(url).to_string()
+}
+
+async fn wait_for_meeting<F: Fn(&convene_sandbox::SandboxMeeting) -> bool>(
+    t: &TestApp,
+    what: &str,
+    ok: F,
+) -> convene_sandbox::SandboxMeeting {
+    for _ in 0..200 {
+        if let Some(m) = t.sandbox().meetings().into_iter().find(|m| ok(m)) {
+            return m;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the sandbox never showed {what}: {:?}",
+        t.sandbox().meetings()
+    );
+}
+
+#[tokio::test]
+async fn an_invitee_books_a_round_robin_meeting_reschedules_and_cancels_from_the_email() {
+    browser_test("book_reschedule_cancel", |h| async move {
+        let t = TestApp::builder().with_workers(1).spawn().await;
+        let org = t.create_org("Acme").await;
+        let mut hosts = Vec::new();
+        for (email, zoom) in [("ann@acme.example", "alice@zoom.sandbox"), ("bob@acme.example", "bea@zoom.sandbox")] {
+            let m = t.member(&org, email, "meetings").await;
+            t.connect_zoom(&m.session, zoom).await;
+            let week: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .iter()
+                .map(|d| (d.to_string(), serde_json::json!(["09:00-17:00"])))
+                .collect();
+            let r = t
+                .client
+                .put(t.api(&format!("/users/{}/availability", m.id)))
+                .bearer_auth(&org.key)
+                .json(&serde_json::json!({"weekly": week}))
+                .send()
+                .await
+                .expect("availability");
+            assert!(r.status().is_success());
+            hosts.push(serde_json::json!({"user_id": m.id}));
+        }
+        let (status, et) = t
+            .post(&org.key, "/event-types", serde_json::json!({"kind": "round_robin", "title": "Intro call", "duration_min": 30, "hosts": hosts}))
+            .await;
+        assert!(status.is_success(), "{et}");
+
+        // The invitee is in New York; the hosts work 09:00–17:00 in Paris (the test members' zone).
+        let inv = h.browser("invitee", &t.url).await;
+        inv.goto(&format!("/book/{}/intro-call?tz=America/New_York", org.slug)).await;
+        inv.wait_text("h1", "Intro call").await;
+        inv.screenshot("month").await;
+        inv.click_and_wait("#days a.day").await;
+        let start: jiff::Timestamp = inv.attr("#slots a.slot", "data-start").await.parse().expect("slot start");
+        let shown = inv.text("#slots a.slot").await;
+        let new_york = start.to_zoned(jiff::tz::TimeZone::get("America/New_York").expect("tz")).strftime("%H:%M").to_string();
+        assert_eq!(shown.trim(), new_york, "slots are shown in the invitee's zone");
+        inv.screenshot("day").await;
+        inv.click_and_wait("#slots a.slot").await;
+        inv.fill("#booking-form input[name=name]", "Ivy Invitee").await;
+        inv.fill("#booking-form input[name=email]", "ivy@client.example").await;
+        inv.screenshot("form").await;
+        inv.click_and_wait("#book").await;
+        inv.wait_displayed("#booking-status[data-status=confirmed]").await;
+        inv.screenshot("booked").await;
+
+        // The email carries a link the sandbox Zoom knows.
+        let mail = wait_for_email(&t, &org.key, "ivy@client.example", "Confirmed").await;
+        let text = mail["text"].as_str().expect("text").to_string();
+        let meeting = wait_for_meeting(&t, "the meeting", |m| !m.deleted).await;
+        assert!(text.contains(&meeting.join_url), "{text}");
+        assert_eq!(meeting.start_time, start);
+        assert!(mail["calendar"].as_str().expect("ics").contains("METHOD:REQUEST"));
+
+        // Reschedule from the email link: the same Zoom meeting moves.
+        inv.goto(&link_path(&t, &text, "/reschedule")).await;
+        inv.click_and_wait("#days li:last-child a.day").await;
+        let new_start: jiff::Timestamp = inv.attr("#slots li:last-child a.slot", "data-start").await.parse().expect("slot");
+        assert_ne!(new_start, start);
+        inv.click_and_wait("#slots li:last-child a.slot").await;
+        if inv.count("#confirm-reschedule").await > 0 {
+            inv.click_and_wait("#confirm-reschedule").await;
+        }
+        inv.wait_displayed("#rescheduled-banner").await;
+        inv.screenshot("rescheduled").await;
+        wait_for_email(&t, &org.key, "ivy@client.example", "Rescheduled").await;
+        let live: Vec<_> = t.sandbox().meetings().into_iter().filter(|m| !m.deleted).collect();
+        assert_eq!(live.len(), 1, "one meeting: {live:?}");
+        if live[0].id == meeting.id {
+            assert_eq!(live[0].start_time, new_start, "moved in place");
+        }
+
+        // The sandbox's control page shows it; cancel from the email link deletes it.
+        inv.goto(&link_path(&t, &text, "/cancel")).await;
+        inv.fill("#reason", "Found another time").await;
+        inv.click_and_wait("#confirm-cancel").await;
+        inv.wait_displayed("#booking-status[data-status=cancelled]").await;
+        inv.screenshot("cancelled").await;
+        let gone = live[0].id;
+        wait_for_meeting(&t, "the meeting deleted", |m| m.id == gone && m.deleted).await;
+        inv.goto_until("/sandbox/zoom/control", &format!("#meetings tr[data-meeting-id=\"{gone}\"][data-status=deleted]")).await;
+        inv.screenshot("sandbox-deleted").await;
+        let cancel = wait_for_email(&t, &org.key, "ivy@client.example", "Cancelled").await;
+        assert!(cancel["calendar"].as_str().expect("ics").contains("METHOD:CANCEL"));
+    })
+    .await;
+}
