@@ -984,16 +984,4 @@ mod tests {
         );
         assert_eq!(slots.len(), 4);
     }
-
-    /// A deterministic pseudo-random source, so the timing test needs no extra crate.
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self, below: u64) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (self.0 >> 33) % below
-        }
-    }
 }
