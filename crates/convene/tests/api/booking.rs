@@ -907,3 +907,325 @@ async fn members_see_only_their_own_meetings() {
     let (status, _) = t.get(&org.key, "/bookings?cursor=garbage").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn when_zoom_refuses_the_invitee_is_told_the_link_follows_and_gets_it_after_reconnecting() {
+    let t = TestApp::spawn().await;
+    let org = t.create_org("Acme").await;
+    let host = zoom_host(&t, &org, "host@acme.example", "alice@zoom.sandbox").await;
+    let et = event_type(&t, &org, json!({"kind": "personal", "title": "Chat", "duration_min": 30, "hosts": [{"user_id": host.id}]})).await;
+    let start = slots(&t, &et).await[0]["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Zoom drops the grant behind Convene's back; the connection still looks active.
+    t.sandbox().revoke_grants("alice@zoom.sandbox");
+    t.sandbox().expire_access_tokens("alice@zoom.sandbox");
+    let (status, booked) = public_post(
+        &t,
+        "/bookings",
+        booking_body(&et, &start, "ivy@client.example"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+    let id = booked["booking"]["id"].as_str().unwrap().to_string();
+
+    let mail = emails_to(&t, &org.key, "ivy@client.example").await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(
+        mail[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("link will follow"),
+        "{}",
+        mail[0]["text"]
+    );
+    let (_, b) = t.get(&org.key, &format!("/bookings/{id}")).await;
+    assert_eq!(b["meeting_state"], "failed");
+    let alerts = emails_to(&t, &org.key, &org.admin_email).await;
+    assert!(
+        alerts.iter().any(|m| m["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Action needed: no Zoom link")),
+        "{alerts:?}"
+    );
+    let host_mail = emails_to(&t, &org.key, &host.email).await;
+    assert!(host_mail
+        .iter()
+        .any(|m| m["subject"].as_str().unwrap().starts_with("Action needed")));
+    assert!(t.sandbox().meetings().is_empty());
+
+    // The host reconnects Zoom: the meeting is created and the link is sent.
+    let (status, _, body) = t.connect_zoom(&host.session, "alice@zoom.sandbox").await;
+    assert!(status.is_redirection() || status.is_success(), "{body}");
+    let mail = emails_to(&t, &org.key, "ivy@client.example").await;
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    let meetings = t.sandbox().meetings();
+    assert_eq!(meetings.len(), 1);
+    assert!(
+        mail[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Meeting link"),
+        "{}",
+        mail[0]["subject"]
+    );
+    assert!(mail[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains(&meetings[0].join_url));
+    let (_, b) = t.get(&org.key, &format!("/bookings/{id}")).await;
+    assert_eq!(b["meeting_state"], "ready");
+}
+
+#[tokio::test]
+async fn a_collective_meeting_goes_on_the_primary_hosts_zoom_and_invites_every_host() {
+    let t = TestApp::spawn().await;
+    let org = t.create_org("Acme").await;
+    let a = zoom_host(&t, &org, "ann@acme.example", "alice@zoom.sandbox").await;
+    let b = t.member(&org, "bob@acme.example", "meetings").await;
+    open_every_day(&t, &org.key, &b.id).await;
+    put_json(
+        &t,
+        &org.key,
+        &format!("/users/{}/meeting-location", b.id),
+        json!({"kind": "in_person", "address": "HQ"}),
+    )
+    .await;
+    // Bob is busy on the first free slot of Ann's: a personal booking of his.
+    let solo = event_type(&t, &org, json!({"kind": "personal", "title": "Bob solo", "duration_min": 30, "hosts": [{"user_id": b.id}]})).await;
+    let et = event_type(
+        &t,
+        &org,
+        json!({"kind": "collective", "title": "Team demo", "duration_min": 30,
+        "hosts": [{"user_id": b.id}, {"user_id": a.id, "is_primary": true}]}),
+    )
+    .await;
+    let together = slots(&t, &et).await;
+    let first = together[0]["start"].as_str().unwrap().to_string();
+    assert_eq!(together[0]["host_ids"].as_array().unwrap().len(), 2);
+    let (status, _) = public_post(
+        &t,
+        "/bookings",
+        booking_body(&solo, &first, "x@client.example"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(
+        !slots(&t, &et)
+            .await
+            .iter()
+            .any(|s| s["start"] == first.as_str()),
+        "Collective needs every host free"
+    );
+
+    let start = together[1]["start"].as_str().unwrap();
+    let (status, booked) = public_post(
+        &t,
+        "/bookings",
+        booking_body(&et, start, "ivy@client.example"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+    assert_eq!(
+        booked["booking"]["host_id"],
+        a.id.as_str(),
+        "the primary host's account"
+    );
+    assert_eq!(booked["booking"]["host_ids"].as_array().unwrap().len(), 2);
+    t.run_jobs().await;
+    let meetings = t.sandbox().meetings();
+    assert_eq!(meetings.len(), 1);
+    assert_eq!(meetings[0].host_email, "alice@zoom.sandbox");
+    for host in [&a.email, &b.email] {
+        let mail = emails_to(&t, &org.key, host).await;
+        let ics = mail[0]["calendar"].as_str().unwrap();
+        assert!(
+            ics.contains("ATTENDEE")
+                && mail[0]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&meetings[0].join_url),
+            "{host}: {ics}"
+        );
+    }
+    // Both hosts' time is taken.
+    let (_, bob_slots) = public_get(
+        &t,
+        &format!("/event-types/{}/slots", solo["id"].as_str().unwrap()),
+    )
+    .await;
+    assert!(!bob_slots["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["start"] == start));
+}
+
+#[tokio::test]
+async fn a_host_change_or_a_meeting_gone_from_zoom_gets_a_new_meeting_and_the_old_one_deleted() {
+    let t = TestApp::spawn().await;
+    let org = t.create_org("Acme").await;
+    let a = zoom_host(&t, &org, "ann@acme.example", "alice@zoom.sandbox").await;
+    let b = zoom_host(&t, &org, "bob@acme.example", "bea@zoom.sandbox").await;
+    let et = event_type(
+        &t,
+        &org,
+        json!({"kind": "round_robin", "title": "Intro", "duration_min": 30,
+        "hosts": [{"user_id": a.id, "priority": 1}, {"user_id": b.id}]}),
+    )
+    .await;
+    let free = slots(&t, &et).await;
+    let (_, booked) = public_post(
+        &t,
+        "/bookings",
+        booking_body(
+            &et,
+            free[0]["start"].as_str().unwrap(),
+            "ivy@client.example",
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        booked["booking"]["host_id"],
+        a.id.as_str(),
+        "higher priority first"
+    );
+    let token = booked["manage_token"].as_str().unwrap().to_string();
+    t.run_jobs().await;
+    let first = t.sandbox().meetings()[0].clone();
+    assert_eq!(first.host_email, "alice@zoom.sandbox");
+
+    // Ann is off the day the invitee moves to: Bob takes it, on his own Zoom.
+    let later: jiff::Timestamp = free.last().unwrap()["start"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let day = later
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .date();
+    let days: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| (d.to_string(), json!([EVERY_DAY])))
+        .collect();
+    let (status, body) = put_json(
+        &t,
+        &org.key,
+        &format!("/users/{}/availability", a.id),
+        json!({"weekly": days, "overrides": {day.to_string(): []}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, moved) = public_post(
+        &t,
+        &format!("/bookings/manage/{token}/reschedule"),
+        json!({"start": later.to_string()}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["host_id"], b.id.as_str());
+    t.run_jobs().await;
+    let meetings = t.sandbox().meetings();
+    assert_eq!(meetings.len(), 2);
+    assert!(
+        meetings.iter().any(|m| m.id == first.id && m.deleted),
+        "the old host's meeting is deleted"
+    );
+    let new = meetings.iter().find(|m| !m.deleted).unwrap().clone();
+    assert_eq!(new.host_email, "bea@zoom.sandbox");
+    let mail = emails_to(&t, &org.key, "ivy@client.example").await;
+    assert!(
+        mail[0]["text"].as_str().unwrap().contains(&new.join_url),
+        "the new link is sent"
+    );
+
+    // The meeting is deleted in Zoom itself; the next reschedule creates a new one.
+    let conn = t
+        .app
+        .zoom_connection_id(b.id.parse().unwrap())
+        .await
+        .unwrap();
+    let zoom = t.app.providers.zoom.clone();
+    let gone = new.id.to_string();
+    t.app
+        .with_access_token(&conn, |tok| {
+            let (zoom, gone) = (zoom.clone(), gone.clone());
+            async move { zoom.delete_meeting(&tok, &gone).await }
+        })
+        .await
+        .unwrap();
+    let earlier = free
+        .iter()
+        .rev()
+        .map(|s| {
+            s["start"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+        })
+        .find(|s| {
+            *s < later
+                && s.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+                    .date()
+                    == day
+        })
+        .expect("another slot that day");
+    let (status, _) = public_post(
+        &t,
+        &format!("/bookings/manage/{token}/reschedule"),
+        json!({"start": earlier.to_string()}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    t.run_jobs().await;
+    let live: Vec<_> = t
+        .sandbox()
+        .meetings()
+        .into_iter()
+        .filter(|m| !m.deleted)
+        .collect();
+    assert_eq!(live.len(), 1);
+    assert_ne!(live[0].id, new.id);
+    assert_eq!(live[0].start_time, earlier);
+}
+
+#[tokio::test]
+async fn shared_event_types_are_edited_under_their_lock() {
+    let t = TestApp::spawn().await;
+    let org = t.create_org("Acme").await;
+    let host = t.member(&org, "host@acme.example", "meetings").await;
+    let body = json!({"kind": "round_robin", "title": "Intro", "duration_min": 30, "hosts": [{"user_id": host.id}]});
+    let et = event_type(&t, &org, body.clone()).await;
+    let id = et["id"].as_str().unwrap();
+    let mut change = body.clone();
+    change["title"] = json!("Intro (45)");
+    change["duration_min"] = json!(45);
+    let (status, err) = put_json(&t, &org.key, &format!("/event-types/{id}"), change.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (status, lock) = t
+        .post(&org.key, &format!("/locks/event_type:{id}"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{lock}");
+    change["lock_token"] = lock["token"].clone();
+    let (status, saved) =
+        put_json(&t, &org.key, &format!("/event-types/{id}"), change.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["duration_min"], 45);
+    // A member cannot edit a shared event type at all.
+    let (status, _) = put_json(&t, &host.key, &format!("/event-types/{id}"), change).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A member may create their own personal event type, not one for someone else.
+    let (status, _) = t.post(&host.key, "/event-types", json!({"kind": "personal", "title": "Mine", "duration_min": 15, "hosts": [{"user_id": host.id}]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = t.post(&host.key, "/event-types", json!({"kind": "personal", "title": "Theirs", "duration_min": 15, "hosts": [{"user_id": org.admin_id}]})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
