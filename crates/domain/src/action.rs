@@ -15,14 +15,18 @@ pub enum ActionReason {
     NoConferencing,
     NoProfilePhoto,
     NoSalesforce,
+    /// A connected calendar cannot be read: its busy times are unknown, so the user is
+    /// not offered to invitees until it works again.
+    CalendarUnreadable,
 }
 
 impl ActionReason {
-    pub const ALL: [ActionReason; 4] = [
+    pub const ALL: [ActionReason; 5] = [
         ActionReason::NoCalendar,
         ActionReason::NoConferencing,
         ActionReason::NoProfilePhoto,
         ActionReason::NoSalesforce,
+        ActionReason::CalendarUnreadable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +35,7 @@ impl ActionReason {
             ActionReason::NoConferencing => "no_conferencing",
             ActionReason::NoProfilePhoto => "no_profile_photo",
             ActionReason::NoSalesforce => "no_salesforce",
+            ActionReason::CalendarUnreadable => "calendar_unreadable",
         }
     }
 
@@ -42,6 +47,9 @@ impl ActionReason {
             }
             ActionReason::NoProfilePhoto => "Add a profile photo",
             ActionReason::NoSalesforce => "Connect Salesforce",
+            ActionReason::CalendarUnreadable => {
+                "A connected calendar cannot be read: reconnect it or check its settings"
+            }
         }
     }
 
@@ -100,6 +108,8 @@ impl FromStr for MeetingLocationKind {
 pub struct ActionFacts {
     pub has_profile_photo: bool,
     pub has_working_calendar: bool,
+    /// Some calendar connection failed its last read.
+    pub has_unreadable_calendar: bool,
     pub location: MeetingLocationKind,
     pub has_manual_details: bool,
     pub has_working_zoom: bool,
@@ -131,6 +141,9 @@ impl ActionReasons {
         if !f.has_profile_photo {
             r.0 |= ActionReason::NoProfilePhoto.bit();
         }
+        if f.has_unreadable_calendar {
+            r.0 |= ActionReason::CalendarUnreadable.bit();
+        }
         if f.org_uses_salesforce && !f.has_working_salesforce {
             r.0 |= ActionReason::NoSalesforce.bit();
         }
@@ -159,6 +172,7 @@ mod tests {
 
     fn ready() -> ActionFacts {
         ActionFacts {
+            has_unreadable_calendar: false,
             has_profile_photo: true,
             has_working_calendar: true,
             location: MeetingLocationKind::InPerson,

@@ -14,7 +14,7 @@ use sqlx::Row;
 const COLS: &str = "id, org_id, user_id, provider, purpose, status, external_account_id, external_org_id, \
     external_email, display_name, scopes, access_token, refresh_token, access_expires_at, connected_at, \
     last_refresh_at, last_used_at, last_error, last_error_at, refresh_lease_until, reauth_notified_at, \
-    created_at, updated_at";
+    server_url, read_error, read_error_at, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<ConnectionRow> {
     Ok(ConnectionRow {
@@ -39,6 +39,9 @@ fn from_row(r: &AnyRow) -> Result<ConnectionRow> {
         last_error_at: get_opt_ts(r, "last_error_at")?,
         refresh_lease_until: get_opt_ts(r, "refresh_lease_until")?,
         reauth_notified_at: get_opt_ts(r, "reauth_notified_at")?,
+        server_url: r.try_get("server_url")?,
+        read_error: r.try_get("read_error")?,
+        read_error_at: get_opt_ts(r, "read_error_at")?,
         created_at: get_ts(r, "created_at")?,
         updated_at: get_ts(r, "updated_at")?,
     })
@@ -109,8 +112,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO connections (id, org_id, user_id, provider, purpose, status, external_account_id, \
              external_org_id, external_email, display_name, scopes, access_token, refresh_token, access_expires_at, \
-             connected_at, last_refresh_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14, $14) \
+             connected_at, last_refresh_at, server_url, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $14, $14) \
              ON CONFLICT (user_id, provider, purpose) DO UPDATE SET status = 'active', \
              connected_at = CASE WHEN connections.external_account_id = excluded.external_account_id \
                  THEN COALESCE(connections.connected_at, excluded.connected_at) ELSE excluded.connected_at END, \
@@ -118,7 +121,7 @@ impl Tx {
              external_email = excluded.external_email, display_name = excluded.display_name, scopes = excluded.scopes, \
              access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
              access_expires_at = excluded.access_expires_at, last_refresh_at = excluded.last_refresh_at, \
-             last_error = NULL, last_error_at = NULL, refresh_lease_until = NULL, refresh_lease_token = NULL, \
+             server_url = excluded.server_url, read_error = NULL, read_error_at = NULL, last_error = NULL, last_error_at = NULL, refresh_lease_until = NULL, refresh_lease_token = NULL, \
              reauth_notified_at = NULL, updated_at = excluded.updated_at",
         )
         .bind(uuid::Uuid::now_v7().to_string())
@@ -135,6 +138,7 @@ impl Tx {
         .bind(c.refresh_token.as_deref())
         .bind(ms(c.access_expires_at))
         .bind(ms(now))
+        .bind(c.server_url.as_deref())
         .execute(&mut *self.inner)
         .await
         .map_err(conflict("a connection of this provider account"))?;

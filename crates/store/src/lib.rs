@@ -16,6 +16,7 @@
 mod api_keys;
 mod audit;
 mod bookings;
+mod calendars;
 mod connections;
 mod event_types;
 mod groups;
@@ -29,6 +30,7 @@ mod sessions;
 mod users;
 
 pub use bookings::{BookingQuery, BookingRow, MeetingUpdate, NewBooking, OrphanMeeting};
+pub use calendars::{BookingEventRow, CalendarRow, ListedCalendar};
 pub use event_types::{EventHostRow, EventTypeFields, EventTypeRow};
 pub use locks::LockOutcome;
 pub use rows::*;

@@ -259,6 +259,11 @@ pub struct ConnectionRow {
     pub last_error_at: Option<Timestamp>,
     pub refresh_lease_until: Option<Timestamp>,
     pub reauth_notified_at: Option<Timestamp>,
+    /// CalDAV: the server the credentials are for.
+    pub server_url: Option<String>,
+    /// The last failure to read busy times (calendars); `None` once a read works.
+    pub read_error: Option<String>,
+    pub read_error_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -292,6 +297,8 @@ pub struct NewConnection {
     pub access_token: String,
     pub refresh_token: Option<String>,
     pub access_expires_at: Timestamp,
+    /// CalDAV: the server URL (its credentials are the sealed `access_token`).
+    pub server_url: Option<String>,
 }
 
 /// A pending OAuth authorization, keyed by the hash of its `state`.

@@ -458,9 +458,12 @@ impl Tx {
         };
         let sql = format!(
             "SELECT u.has_photo, u.meeting_location, u.manual_details, o.uses_salesforce, \
-             {} AS calendars, {} AS zoom, {} AS teams, {} AS salesforce \
+             {} AS calendars, {} AS zoom, {} AS teams, {} AS salesforce, \
+             (SELECT COUNT(*) FROM connections c WHERE c.user_id = u.id \
+              AND c.purpose = 'calendar' AND c.read_error IS NOT NULL) AS unreadable \
              FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
-            working("", "calendar"),
+            // A calendar that cannot be read is not a working one.
+            working("", "calendar").replace(")", " AND c.read_error IS NULL)"),
             working("zoom", "conferencing"),
             working("microsoft", "conferencing"),
             working("salesforce", "crm"),
@@ -474,6 +477,7 @@ impl Tx {
         let facts = ActionFacts {
             has_profile_photo: get_bool(&r, "has_photo")?,
             has_working_calendar: r.try_get::<i64, _>("calendars")? > 0,
+            has_unreadable_calendar: r.try_get::<i64, _>("unreadable")? > 0,
             location: get_parsed(&r, "meeting_location")?,
             has_manual_details: manual.is_some_and(|m| !m.trim().is_empty()),
             has_working_zoom: r.try_get::<i64, _>("zoom")? > 0,

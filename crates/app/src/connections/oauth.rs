@@ -255,6 +255,7 @@ impl App {
                     access_token: access,
                     refresh_token: refresh,
                     access_expires_at: set.expires_at,
+                    server_url: None,
                 },
                 now,
             )
