@@ -46,6 +46,38 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         webhook_requests: usize,
     },
+    /// Public slots API over a month for a large Round Robin team with many bookings.
+    Slots {
+        #[arg(long, default_value_t = 50)]
+        hosts: usize,
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// Existing bookings per host.
+        #[arg(long, default_value_t = 300)]
+        busy: usize,
+        /// Sequential slots requests (and in-process calls).
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Concurrent public bookings with Zoom meetings created by the job workers against
+    /// a slowed-down sandbox; throughput, latency and resident memory.
+    Bookings {
+        #[arg(long, default_value_t = 500)]
+        bookings: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 20)]
+        hosts: usize,
+        #[arg(long, default_value_t = 150)]
+        zoom_latency_ms: u64,
+        /// Job workers.
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -69,6 +101,40 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 token_calls,
                 verifications,
                 webhook_requests,
+            })
+            .await
+        }
+        BenchCommand::Slots {
+            hosts,
+            days,
+            busy,
+            requests,
+            database_url,
+        } => {
+            crate::bench_booking::slots_bench(crate::bench_booking::SlotsParams {
+                hosts,
+                days,
+                busy,
+                requests,
+                database_url,
+            })
+            .await
+        }
+        BenchCommand::Bookings {
+            bookings,
+            concurrency,
+            hosts,
+            zoom_latency_ms,
+            workers,
+            database_url,
+        } => {
+            crate::bench_booking::bookings_bench(crate::bench_booking::BookingsParams {
+                bookings,
+                concurrency,
+                hosts,
+                zoom_latency_ms,
+                workers,
+                database_url,
             })
             .await
         }
