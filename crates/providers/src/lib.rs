@@ -17,6 +17,7 @@
 //! **Architecture Invariant:** every base URL comes from configuration; no adapter
 //! knows whether it talks to the real provider, the sandbox or a test server.
 
+pub mod caldav;
 pub mod calendar;
 pub mod error;
 pub mod http;

@@ -7,7 +7,7 @@
 //! that follows cannot race another booking of the same host, on any instance.
 
 use crate::users::get_bool;
-use crate::{conflict, get_opt_ts, get_parsed, get_ts, ms, Result, StoreError, Tx};
+use crate::{conflict, get_opt_ts, get_parsed, get_ts, ms, Dialect, Result, StoreError, Tx};
 use convene_domain::{BookingId, BookingStatus, EventTypeId, MeetingState, OrgId, UserId};
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
@@ -198,6 +198,10 @@ impl Tx {
     }
 
     /// Standing bookings of `hosts` that overlap [from, to): (host, booking, start, end).
+    ///
+    /// A 50-host team can have tens of thousands of bookings in a month, so the rows
+    /// are folded into one text per host in SQL: decoding one row per booking through
+    /// the driver would cost more than computing the slots.
     pub async fn host_bookings(
         &mut self,
         hosts: &[UserId],
@@ -208,9 +212,13 @@ impl Tx {
             return Ok(Vec::new());
         }
         let placeholders: Vec<String> = (0..hosts.len()).map(|i| format!("${}", i + 3)).collect();
+        let concat = match self.dialect {
+            Dialect::Sqlite => "group_concat(booking_id || ',' || start_at || ',' || end_at, ';')",
+            Dialect::Postgres => "string_agg(booking_id || ',' || start_at || ',' || end_at, ';')",
+        };
         let sql = format!(
-            "SELECT user_id, booking_id, start_at, end_at FROM booking_hosts WHERE active = TRUE \
-             AND start_at < $1 AND end_at > $2 AND user_id IN ({})",
+            "SELECT user_id, {concat} AS spans FROM booking_hosts WHERE active = TRUE \
+             AND start_at < $1 AND end_at > $2 AND user_id IN ({}) GROUP BY user_id",
             placeholders.join(", ")
         );
         let mut q = sqlx::query(&sql).bind(ms(to)).bind(ms(from));
@@ -218,16 +226,24 @@ impl Tx {
             q = q.bind(h.to_string());
         }
         let rows = q.fetch_all(&mut *self.inner).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    get_parsed(r, "user_id")?,
-                    get_parsed(r, "booking_id")?,
-                    get_ts(r, "start_at")?,
-                    get_ts(r, "end_at")?,
-                ))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for r in &rows {
+            let host: UserId = get_parsed(r, "user_id")?;
+            let spans: String = r.try_get("spans")?;
+            for span in spans.split(';') {
+                let bad = || StoreError::Corrupt(format!("booking span '{span}'"));
+                let mut parts = span.split(',');
+                let (Some(id), Some(start), Some(end)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(bad());
+                };
+                let id: BookingId = id.parse().map_err(|_| bad())?;
+                let start = crate::ts(start.parse().map_err(|_| bad())?)?;
+                let end = crate::ts(end.parse().map_err(|_| bad())?)?;
+                out.push((host, id, start, end));
+            }
+        }
+        Ok(out)
     }
 
     /// For Round Robin fairness: per host, the bookings of `event_type` created since

@@ -93,7 +93,9 @@ impl Tx {
             || before.iter().any(|c| {
                 c.write_target
                     && c.connection_id == connection_id
-                    && listed.iter().any(|l| l.calendar_id == c.calendar_id && l.writable)
+                    && listed
+                        .iter()
+                        .any(|l| l.calendar_id == c.calendar_id && l.writable)
             });
         for l in listed {
             let old = before

@@ -76,6 +76,29 @@ impl Tx {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// The connections of several users for one provider and purpose.
+    pub async fn connections_of_users(
+        &mut self,
+        users: &[UserId],
+        provider: &str,
+        purpose: &str,
+    ) -> Result<Vec<ConnectionRow>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..users.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT {COLS} FROM connections WHERE provider = $1 AND purpose = $2 AND user_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(provider).bind(purpose);
+        for u in users {
+            q = q.bind(u.to_string());
+        }
+        let rows = q.fetch_all(&mut *self.inner).await?;
+        rows.iter().map(from_row).collect()
+    }
+
     pub async fn connection_by_id(&mut self, id: &str) -> Result<ConnectionRow> {
         let row = sqlx::query(&format!("SELECT {COLS} FROM connections WHERE id = $1"))
             .bind(id)

@@ -282,6 +282,35 @@ impl Tx {
             .transpose()
     }
 
+    /// The stored hours of several users: (user, weekly, overrides).
+    pub async fn availabilities(
+        &mut self,
+        users: &[UserId],
+    ) -> Result<Vec<(UserId, String, String)>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..users.len()).map(|i| format!("${}", i + 1)).collect();
+        let sql = format!(
+            "SELECT user_id, weekly, overrides FROM availability WHERE user_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for u in users {
+            q = q.bind(u.to_string());
+        }
+        let rows = q.fetch_all(&mut *self.inner).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get_parsed(r, "user_id")?,
+                    r.try_get("weekly")?,
+                    r.try_get("overrides")?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn set_availability(
         &mut self,
         user: UserId,

@@ -98,6 +98,24 @@ impl Tx {
         user_from_row(&row)
     }
 
+    /// Several users of one org at once (missing ids are left out).
+    pub async fn users_by_ids(&mut self, org: OrgId, ids: &[UserId]) -> Result<Vec<UserRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT {USER_COLS} FROM users u WHERE u.org_id = $1 AND u.id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for id in ids {
+            q = q.bind(id.to_string());
+        }
+        let rows = q.fetch_all(&mut *self.inner).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     pub async fn user_by_email(&mut self, org: OrgId, normalized: &str) -> Result<UserRow> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLS} FROM users u WHERE u.org_id = $1 AND u.email_normalized = $2"
@@ -463,7 +481,10 @@ impl Tx {
               AND c.purpose = 'calendar' AND c.read_error IS NOT NULL) AS unreadable \
              FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
             // A calendar that cannot be read is not a working one.
-            working("", "calendar").replace(")", " AND c.read_error IS NULL)"),
+            format!(
+                "{} AND c.read_error IS NULL)",
+                working("", "calendar").trim_end_matches(')')
+            ),
             working("zoom", "conferencing"),
             working("microsoft", "conferencing"),
             working("salesforce", "crm"),

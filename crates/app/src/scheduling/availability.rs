@@ -22,17 +22,23 @@ pub(crate) async fn load_hours(
     user: UserId,
 ) -> AppResult<(WeeklyHours, DateOverrides)> {
     match tx.availability(user).await? {
-        Some((weekly, overrides)) => {
-            let weekly: WeeklyHours = weekly.parse().map_err(|e| {
-                AppError::Unexpected(anyhow::anyhow!("stored hours of {user}: {e}"))
-            })?;
-            let overrides: DateOverrides = serde_json::from_str(&overrides).map_err(|e| {
-                AppError::Unexpected(anyhow::anyhow!("stored overrides of {user}: {e}"))
-            })?;
-            Ok((weekly, overrides))
-        }
+        Some((weekly, overrides)) => parse_hours(user, &weekly, &overrides),
         None => Ok((WeeklyHours::business_hours(), DateOverrides::default())),
     }
+}
+
+/// Stored hours, parsed; stored text that does not parse is a bug, not user input.
+pub(crate) fn parse_hours(
+    user: UserId,
+    weekly: &str,
+    overrides: &str,
+) -> AppResult<(WeeklyHours, DateOverrides)> {
+    let weekly: WeeklyHours = weekly
+        .parse()
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored hours of {user}: {e}")))?;
+    let overrides: DateOverrides = serde_json::from_str(overrides)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored overrides of {user}: {e}")))?;
+    Ok((weekly, overrides))
 }
 
 impl App {

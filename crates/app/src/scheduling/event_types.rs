@@ -3,6 +3,7 @@
 
 use super::location::{self, ResolvedLocation, Unbookable};
 use crate::actor::Actor;
+use crate::connections::{CONFERENCING, ZOOM};
 use crate::error::{AppError, AppResult, NotFoundAs};
 use crate::{audit, App};
 use convene_domain::{
@@ -86,12 +87,20 @@ pub(crate) async fn view(tx: &mut Tx, row: EventTypeRow) -> AppResult<EventTypeV
         serde_json::from_str(&row.location).map_err(|e| corrupt("location", e))?;
     let questions: Vec<Question> =
         serde_json::from_str(&row.questions).map_err(|e| corrupt("questions", e))?;
+    // One query per kind of data, not per host: a team can have dozens of hosts.
+    let ids: Vec<UserId> = row.hosts.iter().map(|h| h.user_id).collect();
+    let users = tx.users_by_ids(row.org_id, &ids).await?;
+    let zooms = tx.connections_of_users(&ids, ZOOM, CONFERENCING).await?;
     let mut hosts = Vec::with_capacity(row.hosts.len());
     for h in &row.hosts {
-        let user = tx.user(row.org_id, h.user_id).await?;
-        let zoom = tx.connection(h.user_id, "zoom", "conferencing").await?;
+        let user = users
+            .iter()
+            .find(|u| u.id == h.user_id)
+            .cloned()
+            .ok_or(AppError::NotFound("host"))?;
+        let zoom = zooms.iter().find(|c| c.user_id == h.user_id);
         hosts.push(HostView {
-            location: location::resolve(&location, &user, zoom.as_ref()),
+            location: location::resolve(&location, &user, zoom),
             user,
             priority: h.priority,
             weight: h.weight,

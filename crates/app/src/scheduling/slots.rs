@@ -1,11 +1,13 @@
 //! Gathering the scheduling core's inputs from the store and asking it for slots.
 
-use super::availability::load_hours;
+use super::availability::parse_hours;
 use super::event_types::{view, EventTypeView};
 use super::location::Unbookable;
 use crate::error::{AppError, AppResult, NotFoundAs};
 use crate::App;
-use convene_domain::schedule::{self, HostSchedule, Interval, SlotRules, TeamSlot};
+use convene_domain::schedule::{
+    self, DateOverrides, HostSchedule, Interval, SlotRules, TeamSlot, WeeklyHours,
+};
 use convene_domain::{BookingId, EventTypeKind, Timing, UserId};
 use convene_store::{OrgRow, Tx};
 use jiff::{SignedDuration, Timestamp};
@@ -60,13 +62,17 @@ pub(crate) async fn host_schedules(
             by_host.entry(host).or_default().push(i);
         }
     }
+    let stored = tx.availabilities(hosts).await?;
     let mut out = Vec::with_capacity(hosts.len());
     for host in hosts {
         let Some(h) = event.hosts.iter().find(|h| h.user.id == *host) else {
             continue;
         };
         let tz = jiff::tz::TimeZone::get(&h.user.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let (weekly, overrides) = load_hours(tx, *host).await?;
+        let (weekly, overrides) = match stored.iter().find(|(u, _, _)| u == host) {
+            Some((_, weekly, overrides)) => parse_hours(*host, weekly, overrides)?,
+            None => (WeeklyHours::business_hours(), DateOverrides::default()),
+        };
         out.push(HostSchedule {
             host: *host,
             time_zone: tz,
