@@ -788,7 +788,8 @@ async fn recurrences_a_server_leaves_unexpanded_are_expanded_or_refused() {
         .await
         .unwrap_err();
     let (_, code, message) = rejected_code(&e);
-    assert_eq!(code, "unsupported_recurrence", "{message}");
+    assert_eq!(code, "unsupported_icalendar", "{message}");
+    assert!(message.contains("cannot expand"), "{message}");
     assert!(message.contains("BYDAY=2TU"), "{message}");
 }
 

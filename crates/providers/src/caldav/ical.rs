@@ -38,7 +38,7 @@ const FOLD_OCTETS: usize = 75;
 pub(super) enum IcalError {
     #[error("the calendar data is not valid iCalendar: {0}")]
     Invalid(String),
-    #[error("a recurring event uses a rule Convene cannot expand ({0}); the calendar's busy times cannot be read safely")]
+    #[error("{0}: Convene cannot read this calendar's busy times safely")]
     Unsupported(String),
     #[error("more than {0} busy events in the requested window")]
     TooManyInstances(usize),
@@ -298,7 +298,7 @@ fn moments(
         .is_some_and(|v| v.eq_ignore_ascii_case("PERIOD"))
     {
         return Err(IcalError::Unsupported(format!(
-            "{} with periods",
+            "an event uses {} with periods",
             prop.name
         )));
     }
@@ -357,7 +357,7 @@ fn time_zone(id: &str) -> Result<TimeZone, IcalError> {
         }
     }
     Err(IcalError::Unsupported(format!(
-        "the time zone {id:?} is not an IANA time zone name"
+        "an event uses the time zone {id:?}, which is not an IANA time zone name"
     )))
 }
 
@@ -474,7 +474,9 @@ impl Event {
         let rule = match (rules.next(), rules.next()) {
             (None, _) => None,
             (Some(r), None) => Some(Rule::parse(&r.value, &start)?),
-            (Some(_), Some(_)) => return Err(IcalError::Unsupported("several RRULEs".into())),
+            (Some(_), Some(_)) => {
+                return Err(IcalError::Unsupported("an event has several RRULEs".into()))
+            }
         };
         let frame = start.frame();
         let floating_frame = matches!(start, Moment::Local(..)).then_some(&frame);
@@ -546,7 +548,11 @@ struct Rule {
 
 impl Rule {
     fn parse(value: &str, start: &Moment) -> Result<Self, IcalError> {
-        let unsupported = |what: &str| IcalError::Unsupported(format!("{what} in RRULE:{value}"));
+        let unsupported = |what: &str| {
+            IcalError::Unsupported(format!(
+                "a recurring event uses {what} (RRULE:{value}), which Convene cannot expand"
+            ))
+        };
         let mut freq = None;
         let mut rule = Rule {
             freq: Freq::Daily,
@@ -896,7 +902,7 @@ impl Collector<'_> {
             steps += 1;
             if steps > MAX_RULE_STEPS {
                 return Err(IcalError::Unsupported(format!(
-                    "a rule with more than {MAX_RULE_STEPS} periods"
+                    "a recurring event has more than {MAX_RULE_STEPS} periods to walk"
                 )));
             }
             let Some((period_start, dates)) = rule.period(first_date, k) else {

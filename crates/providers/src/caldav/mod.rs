@@ -683,7 +683,7 @@ fn ical_utc(ts: Timestamp) -> String {
 fn ical_error(href: &str, e: ical::IcalError) -> ProviderError {
     let code = match e {
         ical::IcalError::Invalid(_) => "invalid_icalendar",
-        ical::IcalError::Unsupported(_) => "unsupported_recurrence",
+        ical::IcalError::Unsupported(_) => "unsupported_icalendar",
         ical::IcalError::TooManyInstances(_) => "too_many_events",
     };
     ProviderError::Rejected {
