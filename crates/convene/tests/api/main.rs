@@ -8,6 +8,7 @@ mod accounts;
 mod architecture;
 mod bad_input;
 mod booking;
+mod booking_pages;
 mod cli;
 mod crash;
 mod email;
