@@ -20,6 +20,7 @@
 pub mod caldav;
 pub mod calendar;
 pub mod error;
+pub mod google;
 pub mod http;
 pub mod oauth;
 pub mod secret;

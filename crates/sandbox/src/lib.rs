@@ -14,10 +14,16 @@
 //! The wire types are private to the crate; only the control API is public.
 
 mod faults;
+pub mod google;
 mod util;
 mod zoom;
 
 pub use faults::Faults;
+pub use google::{
+    GoogleSandbox, GoogleSandboxConfig, GoogleSandboxStats, GoogleUserStats,
+    SandboxAttendee as GoogleSandboxAttendee, SandboxCalendar as GoogleSandboxCalendar,
+    SandboxEvent as GoogleSandboxEvent, GOOGLE_TEST_ACCOUNTS,
+};
 pub use zoom::{
     SandboxMeeting, WebhookDelivery, ZoomSandbox, ZoomSandboxConfig, ZoomSandboxStats,
     ZoomUserStats, TEST_ACCOUNTS,
