@@ -22,6 +22,7 @@ pub mod calendar;
 pub mod error;
 pub mod google;
 pub mod http;
+pub mod microsoft;
 pub mod oauth;
 pub mod secret;
 pub mod zoom;

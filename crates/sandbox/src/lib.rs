@@ -15,6 +15,7 @@
 
 mod faults;
 pub mod google;
+pub mod microsoft;
 mod util;
 mod zoom;
 
@@ -23,6 +24,12 @@ pub use google::{
     GoogleSandbox, GoogleSandboxConfig, GoogleSandboxStats, GoogleUserStats,
     SandboxAttendee as GoogleSandboxAttendee, SandboxCalendar as GoogleSandboxCalendar,
     SandboxEvent as GoogleSandboxEvent, GOOGLE_TEST_ACCOUNTS,
+};
+pub use microsoft::{
+    MicrosoftSandbox, MicrosoftSandboxConfig, MicrosoftSandboxStats, MicrosoftUserStats,
+    SandboxAttendee as MicrosoftSandboxAttendee, SandboxCalendar as MicrosoftSandboxCalendar,
+    SandboxEvent as MicrosoftSandboxEvent, SandboxOnlineMeeting,
+    TEST_ACCOUNTS as MICROSOFT_TEST_ACCOUNTS,
 };
 pub use zoom::{
     SandboxMeeting, WebhookDelivery, ZoomSandbox, ZoomSandboxConfig, ZoomSandboxStats,
