@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod actor;
 pub mod api_keys;
 pub mod audit;
+pub mod calendars;
 pub mod clock;
 pub mod connections;
 pub mod error;
@@ -51,6 +52,8 @@ pub struct App {
     pub job_signal: Arc<tokio::sync::Notify>,
     pub providers: Arc<connections::Providers>,
     pub(crate) refresh_locks: Arc<connections::tokens::RefreshLocks>,
+    /// Hosts' calendar busy times, per instance.
+    pub busy_cache: Arc<calendars::busy::BusyCache>,
 }
 
 impl App {
@@ -71,6 +74,7 @@ impl App {
             job_signal: Arc::new(tokio::sync::Notify::new()),
             providers: Arc::new(providers),
             refresh_locks: Arc::default(),
+            busy_cache: Arc::default(),
         }
     }
 

@@ -189,10 +189,15 @@ async fn cli_app(config: &Config) -> anyhow::Result<convene_app::App> {
     Ok(convene_app::App::new(
         store,
         settings,
-        clock,
+        clock.clone(),
         startup::mailer(config)?,
         secrets,
-        convene_app::connections::Providers { zoom },
+        convene_app::connections::Providers {
+            zoom,
+            google: startup::google(config, &base, clock.clone())?.0,
+            microsoft: startup::microsoft(config, &base, clock.clone())?.0,
+            caldav: startup::caldav(clock.clone())?,
+        },
     ))
 }
 

@@ -41,6 +41,66 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ProvidersConfig {
     pub zoom: ZoomProviderConfig,
+    pub google: GoogleProviderConfig,
+    pub microsoft: MicrosoftProviderConfig,
+}
+
+/// Google Calendar (OAuth client of a Google Cloud project).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoogleProviderConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// `https://accounts.google.com` (the consent page).
+    pub oauth_base_url: Option<String>,
+    /// `https://oauth2.googleapis.com` (token and revoke).
+    pub token_base_url: Option<String>,
+    /// `https://www.googleapis.com` (Calendar API and userinfo).
+    pub api_base_url: Option<String>,
+    /// Sandbox only: access-token lifetime in seconds.
+    pub sandbox_token_ttl_secs: u64,
+}
+
+impl Default for GoogleProviderConfig {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            oauth_base_url: None,
+            token_base_url: None,
+            api_base_url: None,
+            sandbox_token_ttl_secs: 3599,
+        }
+    }
+}
+
+/// Microsoft identity platform + Graph (an Entra app registration).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MicrosoftProviderConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// `common`, `organizations` or a tenant id.
+    pub tenant: String,
+    /// `https://login.microsoftonline.com`.
+    pub login_base_url: Option<String>,
+    /// `https://graph.microsoft.com`.
+    pub graph_base_url: Option<String>,
+    /// Sandbox only: access-token lifetime in seconds.
+    pub sandbox_token_ttl_secs: u64,
+}
+
+impl Default for MicrosoftProviderConfig {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            tenant: "common".into(),
+            login_base_url: None,
+            graph_base_url: None,
+            sandbox_token_ttl_secs: 3599,
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]

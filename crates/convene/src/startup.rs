@@ -8,10 +8,16 @@ use convene_app::mail::{Mailer, SmtpSecurity, SmtpSettings};
 use convene_app::passwords::HashCost;
 use convene_app::secrets::SecretBox;
 use convene_app::{App, AppSettings, Clock, SystemClock};
+use convene_providers::caldav::CalDavClient;
+use convene_providers::google::{GoogleClient, GoogleConfig};
 use convene_providers::http::{HttpClient, HttpConfig};
+use convene_providers::microsoft::{MicrosoftClient, MicrosoftConfig};
 use convene_providers::zoom::{ZoomClient, ZoomConfig};
 use convene_providers::Secret;
-use convene_sandbox::{ZoomSandbox, ZoomSandboxConfig};
+use convene_sandbox::{
+    GoogleSandbox, GoogleSandboxConfig, MicrosoftSandbox, MicrosoftSandboxConfig, ZoomSandbox,
+    ZoomSandboxConfig,
+};
 use convene_store::Store;
 use convene_web::AppState;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -45,6 +51,9 @@ pub struct Application {
     workers: usize,
     /// The built-in Zoom sandbox, when no real Zoom app is configured.
     pub zoom_sandbox: Option<ZoomSandbox>,
+    /// The built-in Google and Microsoft sandboxes, when not configured for real.
+    pub google_sandbox: Option<GoogleSandbox>,
+    pub microsoft_sandbox: Option<MicrosoftSandbox>,
 }
 
 /// The fixed credentials of the built-in sandbox's Convene app. They only ever travel
@@ -107,6 +116,124 @@ pub fn zoom(
         webhook_secret: webhook_secret.clone(),
     };
     Ok((ZoomClient::new(cfg, http), Some(sandbox), webhook_secret))
+}
+
+/// The fixed credentials of the built-in Google and Microsoft sandboxes' Convene app.
+pub const SANDBOX_GOOGLE_CLIENT_ID: &str = "convene-sandbox-google";
+pub const SANDBOX_GOOGLE_CLIENT_SECRET: &str = "convene-sandbox-google-secret";
+pub const SANDBOX_MICROSOFT_CLIENT_ID: &str = "convene-sandbox-microsoft";
+pub const SANDBOX_MICROSOFT_CLIENT_SECRET: &str = "convene-sandbox-microsoft-secret";
+
+fn provider_http(clock: Arc<dyn Clock>) -> anyhow::Result<HttpClient> {
+    Ok(HttpClient::new(HttpConfig::default())
+        .map_err(|e| anyhow::anyhow!("starting the HTTP client: {e}"))?
+        .with_clock(move || clock.now()))
+}
+
+/// The CalDAV client (servers are per connection, so it needs no configuration).
+pub fn caldav(clock: Arc<dyn Clock>) -> anyhow::Result<CalDavClient> {
+    Ok(CalDavClient::new(provider_http(clock)?))
+}
+
+/// The Google Calendar client (real or sandbox) and, in sandbox mode, the sandbox.
+pub fn google(
+    config: &Config,
+    base_url: &str,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(GoogleClient, Option<GoogleSandbox>)> {
+    let g = &config.providers.google;
+    let redirect_uri = format!("{base_url}/oauth/google/callback");
+    let http = provider_http(clock)?;
+    if let Some(id) = &g.client_id {
+        let cfg = GoogleConfig {
+            client_id: id.clone(),
+            client_secret: Secret::new(
+                g.client_secret
+                    .clone()
+                    .context("providers.google.client_secret is required with client_id")?,
+            ),
+            oauth_base_url: g
+                .oauth_base_url
+                .clone()
+                .unwrap_or_else(|| "https://accounts.google.com".into()),
+            token_base_url: g
+                .token_base_url
+                .clone()
+                .unwrap_or_else(|| "https://oauth2.googleapis.com".into()),
+            api_base_url: g
+                .api_base_url
+                .clone()
+                .unwrap_or_else(|| "https://www.googleapis.com".into()),
+            redirect_uri,
+        };
+        return Ok((GoogleClient::new(cfg, http), None));
+    }
+    let sandbox_base = format!("{base_url}/sandbox/google");
+    let sandbox = GoogleSandbox::new(GoogleSandboxConfig {
+        client_id: SANDBOX_GOOGLE_CLIENT_ID.into(),
+        client_secret: SANDBOX_GOOGLE_CLIENT_SECRET.into(),
+        access_token_ttl: Duration::from_secs(g.sandbox_token_ttl_secs.max(1)),
+    });
+    let base = |o: &Option<String>| o.clone().unwrap_or_else(|| sandbox_base.clone());
+    let cfg = GoogleConfig {
+        client_id: SANDBOX_GOOGLE_CLIENT_ID.into(),
+        client_secret: Secret::new(SANDBOX_GOOGLE_CLIENT_SECRET.into()),
+        oauth_base_url: base(&g.oauth_base_url),
+        token_base_url: base(&g.token_base_url),
+        api_base_url: base(&g.api_base_url),
+        redirect_uri,
+    };
+    Ok((GoogleClient::new(cfg, http), Some(sandbox)))
+}
+
+/// The Microsoft client (real or sandbox) and, in sandbox mode, the sandbox.
+pub fn microsoft(
+    config: &Config,
+    base_url: &str,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(MicrosoftClient, Option<MicrosoftSandbox>)> {
+    let m = &config.providers.microsoft;
+    let redirect_uri = format!("{base_url}/oauth/microsoft/callback");
+    let http = provider_http(clock)?;
+    if let Some(id) = &m.client_id {
+        let cfg = MicrosoftConfig {
+            client_id: id.clone(),
+            client_secret: Secret::new(
+                m.client_secret
+                    .clone()
+                    .context("providers.microsoft.client_secret is required with client_id")?,
+            ),
+            tenant: m.tenant.clone(),
+            login_base_url: m
+                .login_base_url
+                .clone()
+                .unwrap_or_else(|| "https://login.microsoftonline.com".into()),
+            graph_base_url: m
+                .graph_base_url
+                .clone()
+                .unwrap_or_else(|| "https://graph.microsoft.com".into()),
+            redirect_uri,
+        };
+        return Ok((MicrosoftClient::new(cfg, http), None));
+    }
+    let sandbox_base = format!("{base_url}/sandbox/microsoft");
+    let sandbox = MicrosoftSandbox::new(MicrosoftSandboxConfig {
+        client_id: SANDBOX_MICROSOFT_CLIENT_ID.into(),
+        client_secret: SANDBOX_MICROSOFT_CLIENT_SECRET.into(),
+        access_token_ttl: Duration::from_secs(m.sandbox_token_ttl_secs.max(1)),
+    });
+    let cfg = MicrosoftConfig {
+        client_id: SANDBOX_MICROSOFT_CLIENT_ID.into(),
+        client_secret: Secret::new(SANDBOX_MICROSOFT_CLIENT_SECRET.into()),
+        tenant: m.tenant.clone(),
+        login_base_url: m
+            .login_base_url
+            .clone()
+            .unwrap_or_else(|| sandbox_base.clone()),
+        graph_base_url: m.graph_base_url.clone().unwrap_or(sandbox_base),
+        redirect_uri,
+    };
+    Ok((MicrosoftClient::new(cfg, http), Some(sandbox)))
 }
 
 /// The process-wide metrics recorder (a recorder can be installed only once).
@@ -191,7 +318,14 @@ impl Application {
         let (zoom_client, zoom_sandbox, zoom_webhook_secret) =
             zoom(config, &base_url, o.clock.clone())?;
         settings.zoom_webhook_secret = zoom_webhook_secret;
-        let providers = Providers { zoom: zoom_client };
+        let (google_client, google_sandbox) = google(config, &base_url, o.clock.clone())?;
+        let (microsoft_client, microsoft_sandbox) = microsoft(config, &base_url, o.clock.clone())?;
+        let providers = Providers {
+            zoom: zoom_client,
+            google: google_client,
+            microsoft: microsoft_client,
+            caldav: caldav(o.clock.clone())?,
+        };
         let app = App::new(
             store,
             settings,
@@ -216,6 +350,8 @@ impl Application {
             state,
             workers: config.jobs.workers,
             zoom_sandbox,
+            google_sandbox,
+            microsoft_sandbox,
         })
     }
 
@@ -244,6 +380,12 @@ impl Application {
         let mut router = convene_web::router(self.state);
         if let Some(sandbox) = &self.zoom_sandbox {
             router = router.nest("/sandbox/zoom", sandbox.router());
+        }
+        if let Some(sandbox) = &self.google_sandbox {
+            router = router.nest("/sandbox/google", sandbox.router());
+        }
+        if let Some(sandbox) = &self.microsoft_sandbox {
+            router = router.nest("/sandbox/microsoft", sandbox.router());
         }
         axum::serve(self.listener, router.into_make_service())
             .with_graceful_shutdown(shutdown)

@@ -120,6 +120,7 @@ impl TestAppBuilder {
                     sandbox_token_ttl_secs: self.zoom_token_ttl_secs,
                     ..Default::default()
                 },
+                ..Default::default()
             },
             ..Config::default()
         };

@@ -27,6 +27,9 @@ pub const CONFERENCING: &str = "conferencing";
 /// The provider clients this instance talks to (real providers or the sandbox).
 pub struct Providers {
     pub zoom: ZoomClient,
+    pub google: convene_providers::google::GoogleClient,
+    pub microsoft: convene_providers::microsoft::MicrosoftClient,
+    pub caldav: convene_providers::caldav::CalDavClient,
 }
 
 /// What a person may see of a connection: never a token.
@@ -196,6 +199,15 @@ impl App {
                 .revoke(&token)
                 .await
                 .map_err(|e| e.to_string()),
+            crate::calendars::GOOGLE => self
+                .providers
+                .google
+                .revoke(&token)
+                .await
+                .map_err(|e| e.to_string()),
+            // Microsoft offers no token revocation endpoint, and CalDAV credentials are
+            // app passwords the user revokes at their server: deleting them is all.
+            crate::calendars::MICROSOFT | crate::calendars::CALDAV => Ok(()),
             other => Err(format!("no revocation for provider {other}")),
         }
     }

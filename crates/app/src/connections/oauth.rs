@@ -4,6 +4,7 @@
 
 use super::{ConnectionView, CONFERENCING, ZOOM};
 use crate::actor::Actor;
+use crate::calendars::{CALENDAR, GOOGLE, MICROSOFT};
 use crate::error::{AppError, AppResult};
 use crate::{audit, tokens, App};
 use convene_domain::MeetingLocationKind;
@@ -38,6 +39,10 @@ pub enum ConnectFailure {
         error: String,
         description: Option<String>,
     },
+    /// Microsoft `AADSTS65001` / `AADSTS90094`: the tenant admin must consent first.
+    AdminConsentRequired {
+        description: Option<String>,
+    },
     MissingState,
     UnknownState,
     ReusedState,
@@ -64,9 +69,11 @@ impl App {
         session_token: &str,
         provider: &str,
     ) -> AppResult<String> {
-        if provider != ZOOM {
-            return Err(AppError::NotFound("provider"));
-        }
+        let purpose = match provider {
+            ZOOM => CONFERENCING,
+            GOOGLE | MICROSOFT => CALENDAR,
+            _ => return Err(AppError::NotFound("provider")),
+        };
         let pkce = Pkce::generate();
         let state = tokens::new_token();
         let now = self.now();
@@ -79,7 +86,7 @@ impl App {
                 user_id: actor.user_id,
                 session_hash: tokens::hash_token(session_token),
                 provider: provider.to_string(),
-                purpose: CONFERENCING.to_string(),
+                purpose: purpose.to_string(),
                 pkce_verifier: self.seal(&pkce.verifier)?,
                 expires_at: now
                     .saturating_add(STATE_TTL)
@@ -90,7 +97,11 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(self.providers.zoom.authorize_url(&state, &pkce))
+        Ok(match provider {
+            GOOGLE => self.providers.google.authorize_url(&state, &pkce),
+            MICROSOFT => self.providers.microsoft.authorize_url(&state, &pkce),
+            _ => self.providers.zoom.authorize_url(&state, &pkce),
+        })
     }
 
     /// Completes a connection from the provider's callback. Nothing is stored unless
@@ -125,6 +136,17 @@ impl App {
         if let Some(error) = cb.error.as_deref() {
             let description = cb.error_description.clone();
             let lower = description.as_deref().unwrap_or("").to_lowercase();
+            let microsoft = pending.as_ref().is_some_and(|p| p.provider == MICROSOFT);
+            if microsoft {
+                use convene_providers::microsoft::{parse_consent_error, ConsentError};
+                match parse_consent_error(error, description.as_deref()) {
+                    ConsentError::AdminConsentRequired | ConsentError::AdminApprovalRequired => {
+                        return Err(ConnectFailure::AdminConsentRequired { description });
+                    }
+                    ConsentError::Denied => return Err(ConnectFailure::Denied { description }),
+                    _ => {}
+                }
+            }
             return Err(
                 if lower.contains("approv") || error == "unauthorized_client" {
                     ConnectFailure::ApprovalRequired { description }
@@ -161,6 +183,11 @@ impl App {
         let verifier = self
             .open_secret(&pending.pkce_verifier)
             .map_err(|e| unexpected(&e))?;
+        if pending.purpose == CALENDAR {
+            return self
+                .finish_calendar_connect(actor, &pending.provider, code, verifier)
+                .await;
+        }
 
         let zoom = &self.providers.zoom;
         let set = zoom
@@ -176,6 +203,78 @@ impl App {
             .await
             .map_err(|e| ConnectFailure::ProviderUnavailable(e.to_string()))?;
         self.bind(actor, &pending.provider, set, me).await
+    }
+
+    /// Google or Microsoft: exchange the code, read the account and its calendars, and
+    /// store the connection with them.
+    async fn finish_calendar_connect(
+        &self,
+        actor: &Actor,
+        provider: &str,
+        code: &str,
+        verifier: Secret,
+    ) -> Result<ConnectionView, ConnectFailure> {
+        let unavailable = |e: ProviderError| ConnectFailure::ProviderUnavailable(e.to_string());
+        let bad_code = |e: ProviderError| match e {
+            ProviderError::NeedsReauth { reason } => ConnectFailure::BadCode(reason),
+            ProviderError::Rejected { message, .. } => ConnectFailure::BadCode(message),
+            other => ConnectFailure::ProviderUnavailable(other.to_string()),
+        };
+        let pkce = Pkce::from_verifier(verifier);
+        let (set, account, calendars) = match provider {
+            GOOGLE => {
+                let c = &self.providers.google;
+                let set = c.exchange_code(code, &pkce).await.map_err(bad_code)?;
+                let account = c.account(&set.access_token).await.map_err(unavailable)?;
+                let cals = c.calendars(&set.access_token).await.map_err(unavailable)?;
+                (set, account, cals)
+            }
+            _ => {
+                let c = &self.providers.microsoft;
+                let set = c.exchange_code(code, &pkce).await.map_err(bad_code)?;
+                let account = c.account(&set.access_token).await.map_err(unavailable)?;
+                let cals = c.calendars(&set.access_token).await.map_err(unavailable)?;
+                (set, account, cals)
+            }
+        };
+        let internal =
+            |e: AppError| ConnectFailure::ProviderUnavailable(format!("internal error: {e}"));
+        let access = self.seal(&set.access_token).map_err(internal)?;
+        let refresh = set
+            .refresh_token
+            .as_ref()
+            .map(|r| self.seal(r))
+            .transpose()
+            .map_err(internal)?;
+        let email = account.email.clone();
+        let saved = self
+            .save_calendar_connection(
+                actor,
+                provider,
+                account,
+                calendars,
+                access,
+                refresh,
+                Some(set.expires_at),
+                None,
+            )
+            .await
+            .map_err(|e| match e {
+                AppError::Conflict { .. } => ConnectFailure::AlreadyBound {
+                    same_org: false,
+                    holder: None,
+                    account: email.clone(),
+                },
+                other => internal(other),
+            })?;
+        let mut tx = self.store.read().await.map_err(|e| internal(e.into()))?;
+        let row = tx
+            .connection(actor.user_id, provider, CALENDAR)
+            .await
+            .map_err(|e| internal(e.into()))?
+            .ok_or_else(|| internal(AppError::NotFound("connection")))?;
+        debug_assert_eq!(row.id, saved.connection_id);
+        Ok(ConnectionView::from(&row))
     }
 
     async fn bind(

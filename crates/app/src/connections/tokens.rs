@@ -182,6 +182,8 @@ impl App {
         };
         let result: Result<TokenSet, ProviderError> = match conn.provider.as_str() {
             ZOOM => self.providers.zoom.refresh(&refresh).await,
+            crate::calendars::GOOGLE => self.providers.google.refresh(&refresh).await,
+            crate::calendars::MICROSOFT => self.providers.microsoft.refresh(&refresh).await,
             other => Err(ProviderError::Rejected {
                 status: 0,
                 code: "unknown_provider".into(),

@@ -8,8 +8,9 @@
 use super::event_types::{view, EventTypeView};
 use super::location::ResolvedLocation;
 use super::notices::{self, Notice};
-use super::slots::{compute, host_schedules, rules};
+use super::slots::{apply_busy, compute, host_schedules, rules};
 use crate::actor::Actor;
+use crate::calendars::busy::BusyResult;
 use crate::error::{AppError, AppResult, NotFoundAs};
 use crate::{audit, tokens, App};
 use convene_domain::schedule::{
@@ -22,7 +23,7 @@ use convene_domain::{
 use convene_store::{BookingQuery, BookingRow, NewBooking, StoreError, Tx};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// An invitee's booking, parsed at the edge.
 #[derive(Debug, Clone)]
@@ -192,7 +193,8 @@ impl App {
             .start
             .checked_add(event.timing.duration())
             .map_err(|_| slot_unavailable())?;
-        let order = self.assignment_order(&event, r.start, None).await?;
+        let busy = self.calendar_check(&event, r.start, end).await;
+        let order = self.assignment_order(&event, r.start, None, &busy).await?;
 
         let token = tokens::new_token();
         let sealed = self
@@ -210,7 +212,7 @@ impl App {
             let mut tx = self.store.write().await?;
             tx.lock_hosts(&hosts).await?;
             if !self
-                .still_free(&mut tx, &event, &hosts, r.start, None, now)
+                .still_free(&mut tx, &event, &hosts, r.start, None, now, &busy)
                 .await?
             {
                 continue;
@@ -291,6 +293,7 @@ impl App {
         event: &EventTypeView,
         start: Timestamp,
         except: Option<&BookingRow>,
+        busy: &HashMap<UserId, BusyResult>,
     ) -> AppResult<Vec<Vec<UserId>>> {
         let now = self.now();
         let hosts = super::slots::bookable_hosts(event);
@@ -300,6 +303,7 @@ impl App {
         let mut tx = self.store.read().await?;
         let mut schedules =
             host_schedules(&mut tx, event, &hosts, start, end, except.map(|b| b.id)).await?;
+        apply_busy(&mut schedules, busy);
         let stats = if event.row.kind == EventTypeKind::RoundRobin {
             let since = now
                 .checked_sub(SignedDuration::from_hours(24 * FAIRNESS_DAYS))
@@ -327,9 +331,10 @@ impl App {
                 .collect(),
         };
         if free.is_empty() {
-            // Was it a slot at all? Ask again as if nobody had bookings.
+            // Was it a slot at all? Ask again as if nobody had bookings or meetings.
             for s in &mut schedules {
                 s.bookings.clear();
+                s.busy.clear();
             }
             let range = Interval::new(start, end).ok_or_else(slot_unavailable)?;
             let offered_without_bookings = compute(event, &schedules, now, range)
@@ -362,7 +367,9 @@ impl App {
         })
     }
 
-    /// Re-checks, under the hosts' lock, that `hosts` can take `start`.
+    /// Re-checks, under the hosts' lock, that `hosts` can take `start` (with the busy
+    /// times read from their calendars just before the transaction).
+    #[allow(clippy::too_many_arguments)]
     async fn still_free(
         &self,
         tx: &mut Tx,
@@ -371,11 +378,13 @@ impl App {
         start: Timestamp,
         except: Option<BookingId>,
         now: Timestamp,
+        busy: &HashMap<UserId, BusyResult>,
     ) -> AppResult<bool> {
         let end = start
             .checked_add(event.timing.duration())
             .map_err(|_| slot_unavailable())?;
-        let schedules = host_schedules(tx, event, hosts, start, end, except).await?;
+        let mut schedules = host_schedules(tx, event, hosts, start, end, except).await?;
+        apply_busy(&mut schedules, busy);
         let rules = rules(&event.timing);
         Ok(schedules.len() == hosts.len()
             && match event.row.kind {
@@ -384,6 +393,20 @@ impl App {
                     .iter()
                     .all(|s| host_can_take(s, &rules, now, start)),
             })
+    }
+
+    /// The hosts' calendars, read again right before a booking commits.
+    async fn calendar_check(
+        &self,
+        event: &EventTypeView,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> HashMap<UserId, BusyResult> {
+        let hosts = super::slots::bookable_hosts(event);
+        let day = SignedDuration::from_hours(24);
+        let from = start.checked_sub(day).unwrap_or(start);
+        let to = end.checked_add(day).unwrap_or(end);
+        self.fresh_busy(&hosts, from, to).await
     }
 
     async fn managed(&self, b: BookingRow) -> AppResult<ManagedBooking> {
@@ -504,7 +527,8 @@ impl App {
         let end = start
             .checked_add(event.timing.duration())
             .map_err(|_| slot_unavailable())?;
-        let order = self.assignment_order(event, start, Some(b)).await?;
+        let busy = self.calendar_check(event, start, end).await;
+        let order = self.assignment_order(event, start, Some(b), &busy).await?;
         for hosts in order {
             let host = hosts[0];
             let mut tx = self.store.write().await?;
@@ -512,7 +536,7 @@ impl App {
             lock.extend(b.hosts.iter().copied());
             tx.lock_hosts(&lock).await?;
             if !self
-                .still_free(&mut tx, event, &hosts, start, Some(b.id), now)
+                .still_free(&mut tx, event, &hosts, start, Some(b.id), now, &busy)
                 .await?
             {
                 continue;

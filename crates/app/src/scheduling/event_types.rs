@@ -144,12 +144,17 @@ async fn check_hosts(
     actor: &Actor,
     input: &EventTypeInput,
 ) -> AppResult<Vec<EventHostRow>> {
-    if input.description.chars().count() > 2000 {
-        return Err(AppError::invalid(
-            "description",
-            "the description must be at most 2000 characters",
-        ));
-    }
+    // Callers parse the texts; whatever they did, none with a NUL byte or another control
+    // character is stored (PostgreSQL cannot even hold a NUL).
+    convene_domain::parse_description(&input.description)
+        .map_err(|e| AppError::invalid("description", e))?;
+    input
+        .location
+        .clone()
+        .checked()
+        .map_err(|e| AppError::invalid("location", e))?;
+    convene_domain::parse_questions(input.questions.clone())
+        .map_err(|e| AppError::invalid("questions", e))?;
     if input.hosts.is_empty() {
         return Err(AppError::invalid("hosts", "choose at least one host"));
     }

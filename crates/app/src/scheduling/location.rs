@@ -51,6 +51,8 @@ pub enum Unbookable {
     TeamsUnavailable,
     #[error("the manual meeting details are empty")]
     NoManualDetails,
+    #[error("a connected calendar cannot be read, so free times are unknown")]
+    CalendarUnreadable,
 }
 
 impl Unbookable {
@@ -62,6 +64,7 @@ impl Unbookable {
             Self::ZoomNeedsReauth => "zoom_needs_reauth",
             Self::TeamsUnavailable => "teams_unavailable",
             Self::NoManualDetails => "no_manual_details",
+            Self::CalendarUnreadable => "calendar_unreadable",
         }
     }
 }

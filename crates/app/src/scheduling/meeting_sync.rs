@@ -220,6 +220,9 @@ impl App {
             };
             if done {
                 self.delete_orphans(id).await?;
+                // The hosts' calendars get (or lose) the event once the link is known.
+                let b = self.store.read().await?.booking_by_id(id).await?;
+                self.sync_calendar_events(&b).await?;
                 return self.announce(id).await;
             }
         }

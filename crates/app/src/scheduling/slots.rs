@@ -3,6 +3,7 @@
 use super::availability::parse_hours;
 use super::event_types::{view, EventTypeView};
 use super::location::Unbookable;
+use crate::calendars::busy::BusyResult;
 use crate::error::{AppError, AppResult, NotFoundAs};
 use crate::App;
 use convene_domain::schedule::{
@@ -83,6 +84,27 @@ pub(crate) async fn host_schedules(
         });
     }
     Ok(out)
+}
+
+/// Puts calendar busy times into the schedules, and drops (returning them) the hosts
+/// whose calendars cannot be read: unknown is never free.
+pub(crate) fn apply_busy(
+    schedules: &mut Vec<HostSchedule>,
+    busy: &HashMap<UserId, BusyResult>,
+) -> Vec<UserId> {
+    let mut unreadable = Vec::new();
+    schedules.retain_mut(|s| match busy.get(&s.host) {
+        Some(Ok(b)) => {
+            s.busy = b.clone();
+            true
+        }
+        Some(Err(_)) => {
+            unreadable.push(s.host);
+            false
+        }
+        None => true,
+    });
+    unreadable
 }
 
 /// The hosts that can be offered (their meetings can get a link).
@@ -174,15 +196,22 @@ impl App {
     ) -> AppResult<SlotsAnswer> {
         let range = parse_range(from, to)?;
         let hosts = bookable_hosts(&event);
+        let busy = self.busy_of(&hosts, from, to).await;
         let mut tx = self.store.read().await?;
-        let schedules = host_schedules(&mut tx, &event, &hosts, from, to, None).await?;
+        let mut schedules = host_schedules(&mut tx, &event, &hosts, from, to, None).await?;
         drop(tx);
+        let unreadable = apply_busy(&mut schedules, &busy);
         let slots = compute(&event, &schedules, self.now(), range);
         let unavailable = event
             .hosts
             .iter()
             .filter_map(|h| match h.location {
                 Err(why) => Some((h.user.id, h.user.display_name().to_string(), why)),
+                Ok(_) if unreadable.contains(&h.user.id) => Some((
+                    h.user.id,
+                    h.user.display_name().to_string(),
+                    Unbookable::CalendarUnreadable,
+                )),
                 Ok(_) => None,
             })
             .collect();

@@ -43,6 +43,92 @@ fn known(provider: &str) -> Result<(), WebError> {
     }
 }
 
+/// OAuth callbacks come back for Zoom and the OAuth calendar providers.
+fn known_callback(provider: &str) -> Result<(), WebError> {
+    match provider {
+        "zoom" | "google" | "microsoft" => Ok(()),
+        _ => Err(WebError::not_found("provider").html()),
+    }
+}
+
+/// Why connecting a calendar did not complete (Google, Microsoft).
+fn explain_calendar(f: &ConnectFailure, name: &str) -> (StatusCode, String, Markup) {
+    let retry = html! { p { a.button href="/settings/calendars" { "Back to Calendar settings" } } };
+    let (status, title, text, detail): (StatusCode, String, String, Option<String>) = match f {
+        ConnectFailure::AdminConsentRequired { description } => (
+            StatusCode::FORBIDDEN,
+            format!("Your {name} admin must consent to Convene"),
+            "Your organization's Microsoft Entra (Azure AD) tenant does not let members grant apps access on their own. A tenant administrator must grant admin consent to Convene (Enterprise applications → Convene → Permissions → Grant admin consent), or approve your request if you sent one. Then click Connect again. Nothing was stored.".into(),
+            description.clone(),
+        ),
+        ConnectFailure::ApprovalRequired { description } => (
+            StatusCode::FORBIDDEN,
+            format!("Your {name} admin must approve Convene"),
+            "An administrator must approve Convene before you can connect it. Nothing was stored.".into(),
+            description.clone(),
+        ),
+        ConnectFailure::Denied { description } => (
+            StatusCode::FORBIDDEN,
+            format!("{name} was not connected"),
+            format!("Access was declined on {name}'s consent page, so Convene cannot read your calendar. Nothing was stored. To connect, start again and allow access."),
+            description.clone(),
+        ),
+        ConnectFailure::ProviderRefused { error, description } => (
+            StatusCode::BAD_REQUEST,
+            format!("{name} refused the connection"),
+            format!("{name} answered with the error '{error}'. Nothing was stored."),
+            description.clone(),
+        ),
+        ConnectFailure::MissingState | ConnectFailure::UnknownState | ConnectFailure::MissingCode => (
+            StatusCode::BAD_REQUEST,
+            "This connection link is not valid".into(),
+            format!("This page must be reached from {name} right after you click Connect in Convene. Nothing was stored."),
+            None,
+        ),
+        ConnectFailure::ReusedState => (
+            StatusCode::BAD_REQUEST,
+            "This connection link was already used".into(),
+            "Each connection attempt works once; start again if your calendar is not listed.".into(),
+            None,
+        ),
+        ConnectFailure::ExpiredState => (
+            StatusCode::BAD_REQUEST,
+            "This connection attempt expired".into(),
+            "More than 10 minutes passed; nothing was stored. Please start again.".into(),
+            None,
+        ),
+        ConnectFailure::WrongSession => (
+            StatusCode::FORBIDDEN,
+            "This connection was started by someone else".into(),
+            "The attempt belongs to another signed-in session. Sign in as yourself and start again.".into(),
+            None,
+        ),
+        ConnectFailure::BadCode(reason) => (
+            StatusCode::BAD_REQUEST,
+            format!("{name} did not accept the authorization"),
+            "The authorization code was rejected (expired or already used). Nothing was stored; please try again.".into(),
+            Some(reason.clone()),
+        ),
+        ConnectFailure::AlreadyBound { account, .. } => (
+            StatusCode::CONFLICT,
+            format!("This {name} account is connected to another Convene user"),
+            format!("The account {account} is already connected to another Convene user. One calendar account belongs to one Convene user; have them disconnect it first. Nothing was changed."),
+            None,
+        ),
+        ConnectFailure::ProviderUnavailable(reason) => (
+            StatusCode::BAD_GATEWAY,
+            format!("{name} could not be reached"),
+            format!("{name} did not answer properly, so nothing was stored. Please try again in a moment."),
+            Some(reason.clone()),
+        ),
+    };
+    (
+        status,
+        title,
+        html! { p { (text) } @if let Some(d) = detail { p.muted { (d) } } (retry) },
+    )
+}
+
 async fn connect(
     State(st): State<AppState>,
     s: Session,
@@ -109,7 +195,8 @@ struct CallbackQuery {
 fn explain(f: &ConnectFailure) -> (StatusCode, &'static str, Markup) {
     let retry = html! { p { a.button href="/settings/profile" { "Back to My Profile" } } };
     match f {
-        ConnectFailure::ApprovalRequired { description } => (
+        ConnectFailure::AdminConsentRequired { description }
+        | ConnectFailure::ApprovalRequired { description } => (
             StatusCode::FORBIDDEN,
             "Your Zoom admin needs to approve Convene",
             html! {
@@ -212,7 +299,7 @@ async fn callback(
     Path(provider): Path<String>,
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, WebError> {
-    known(&provider)?;
+    known_callback(&provider)?;
     let cb = Callback {
         code: q.code,
         state: q.state,
@@ -220,7 +307,29 @@ async fn callback(
         error_description: q.error_description,
     };
     let session_ref = session.as_ref().map(|s| (&s.actor, s.token.as_str()));
+    let calendar = provider != "zoom";
+    let name = convene_app::calendars::provider_label(&provider);
     match st.app.finish_connect(session_ref, cb).await {
+        Ok(view) if calendar => {
+            let who = view
+                .account_email
+                .clone()
+                .unwrap_or_else(|| name.to_string());
+            Ok(redirect_with_notice(
+                "/settings/calendars",
+                &format!("{name} is connected as {who}. Choose below which calendars count for conflicts and which one receives booked meetings."),
+            )
+            .into_response())
+        }
+        Err(failure) if calendar => {
+            let (status, title, body) = explain_calendar(&failure, name);
+            let body = html! { div.card #connect-error { h1 { (title) } (body) } };
+            Ok((
+                status,
+                Html(page(&title, session.as_ref(), None, body).into_string()),
+            )
+                .into_response())
+        }
         Ok(view) => {
             let who = view
                 .account_email
