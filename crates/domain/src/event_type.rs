@@ -24,6 +24,8 @@ pub enum EventTypeError {
     BadTitle,
     #[error("the description must be at most 2000 characters")]
     DescriptionTooLong,
+    #[error("the description must not contain control characters")]
+    DescriptionControl,
     #[error("question {0}: {1}")]
     BadQuestion(usize, &'static str),
     #[error("at most {0} questions")]
@@ -149,6 +151,28 @@ impl fmt::Display for EventTitle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Whether `s` holds a control character (NUL included) other than those `allowed`.
+fn has_control(s: &str, allowed: &[char]) -> bool {
+    s.chars().any(|c| c.is_control() && !allowed.contains(&c))
+}
+
+/// The longest description an event type can have, in characters.
+pub const MAX_DESCRIPTION: usize = 2000;
+
+/// An event type's description as typed: trimmed, with `\r\n` line breaks as `\n`. It
+/// may span lines and hold tabs, but no other control character (a NUL byte cannot even
+/// be stored in PostgreSQL).
+pub fn parse_description(input: &str) -> Result<String, EventTypeError> {
+    let s = input.trim().replace('\r', "");
+    if s.chars().count() > MAX_DESCRIPTION {
+        return Err(EventTypeError::DescriptionTooLong);
+    }
+    if has_control(&s, &['\n', '\t']) {
+        return Err(EventTypeError::DescriptionControl);
+    }
+    Ok(s)
 }
 
 fn bounded(what: &'static str, value: i64, min: i64, max: i64) -> Result<i64, EventTypeError> {
@@ -297,6 +321,12 @@ pub fn parse_questions(input: Vec<Question>) -> Result<Vec<Question>, EventTypeE
                 "the label must be 1–200 characters",
             ));
         }
+        if has_control(&q.label, &[]) {
+            return Err(EventTypeError::BadQuestion(
+                n,
+                "the label must not contain control characters",
+            ));
+        }
         if q.key.trim().is_empty() {
             q.key = format!("q{n}");
         }
@@ -393,6 +423,8 @@ pub enum LocationError {
     BadPhone(String),
     #[error("{0} must be at most {1} characters")]
     TooLong(&'static str, usize),
+    #[error("{0} must not contain control characters")]
+    Control(&'static str),
     #[error("enter at least one of: meeting link, dial-in details, phone number, address")]
     Empty,
     #[error("an in-person event type needs an address")]
@@ -482,6 +514,8 @@ pub struct ManualDetails {
     pub address: Option<String>,
 }
 
+/// Text that may span lines (dial-in details, an address): trimmed, `\r\n` as `\n`, no
+/// other control character; empty is absent.
 fn optional_text(
     what: &'static str,
     input: Option<&str>,
@@ -492,6 +526,9 @@ fn optional_text(
     };
     if s.chars().count() > max {
         return Err(LocationError::TooLong(what, max));
+    }
+    if has_control(s, &['\n', '\r']) {
+        return Err(LocationError::Control(what));
     }
     Ok(Some(s.replace('\r', "")))
 }
@@ -589,6 +626,24 @@ impl EventLocation {
         match optional_text("the address", Some(address), 500)? {
             Some(address) => Ok(Self::InPerson { address }),
             None => Err(LocationError::NoAddress),
+        }
+    }
+
+    /// The same location with its text checked as [`ManualDetails::parse`] and
+    /// [`EventLocation::in_person`] check it, for a location that was deserialized
+    /// (e.g. from a JSON request) rather than parsed from its fields.
+    pub fn checked(self) -> Result<Self, LocationError> {
+        match self {
+            Self::HostDefault | Self::Zoom => Ok(self),
+            Self::Manual { details } => Ok(Self::Manual {
+                details: ManualDetails::parse(
+                    details.url.as_ref().map(HttpsUrl::as_str),
+                    details.dial_in.as_deref(),
+                    details.phone.as_ref().map(PhoneNumber::as_str),
+                    details.address.as_deref(),
+                )?,
+            }),
+            Self::InPerson { address } => Self::in_person(&address),
         }
     }
 
@@ -725,7 +780,188 @@ mod tests {
         assert!(serde_json::from_str::<ManualDetails>(r#"{"url":"http://x"}"#).is_err());
     }
 
+    #[test]
+    fn slugs_from_an_address_refuse_control_characters() {
+        for bad in ["chat\u{0}", "\u{0}", "ch\u{0}at", "chat\u{1b}"] {
+            assert_eq!(
+                EventSlug::parse(bad),
+                Err(EventTypeError::BadSlug),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn descriptions_may_span_lines_but_hold_no_other_control_character() {
+        assert_eq!(
+            parse_description("  Line one\r\n\tLine two  ").unwrap(),
+            "Line one\n\tLine two"
+        );
+        assert_eq!(parse_description("   ").unwrap(), "");
+        for bad in [
+            "a\u{0}b",
+            "\u{0}",
+            "a\u{7}b",
+            "a\u{1b}[31mb",
+            "a\u{7f}b",
+            "a\u{85}b",
+        ] {
+            assert_eq!(
+                parse_description(bad),
+                Err(EventTypeError::DescriptionControl),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_description("a\u{0}b").unwrap_err().to_string(),
+            "the description must not contain control characters"
+        );
+        assert!(parse_description(&"x".repeat(MAX_DESCRIPTION)).is_ok());
+        assert_eq!(
+            parse_description(&"x".repeat(MAX_DESCRIPTION + 1)),
+            Err(EventTypeError::DescriptionTooLong)
+        );
+    }
+
+    fn question(label: &str) -> Question {
+        Question {
+            key: String::new(),
+            label: label.into(),
+            kind: QuestionKind::ShortText,
+            required: false,
+        }
+    }
+
+    #[test]
+    fn question_labels_refuse_control_characters() {
+        assert!(parse_questions(vec![question("Topic")]).is_ok());
+        for bad in [
+            "To\u{0}pic",
+            "Topic\u{0}",
+            "To\npic",
+            "To\tpic",
+            "To\u{1b}pic",
+        ] {
+            let err = parse_questions(vec![question("Company"), question(bad)]).unwrap_err();
+            assert_eq!(
+                err,
+                EventTypeError::BadQuestion(2, "the label must not contain control characters"),
+                "{bad:?}"
+            );
+        }
+        // Only the label's ends are trimmed; a NUL at the end is not whitespace.
+        assert_eq!(
+            parse_questions(vec![question("  Topic \n")]).unwrap()[0].label,
+            "Topic"
+        );
+    }
+
+    #[test]
+    fn manual_details_may_span_lines_but_hold_no_other_control_character() {
+        let d = ManualDetails::parse(
+            None,
+            Some("Dial +1 555 0100\r\nPIN 1234"),
+            None,
+            Some("1 Main St\nSpringfield"),
+        )
+        .unwrap();
+        assert_eq!(d.dial_in.as_deref(), Some("Dial +1 555 0100\nPIN 1234"));
+        assert_eq!(d.address.as_deref(), Some("1 Main St\nSpringfield"));
+        for bad in ["a\u{0}b", "\u{0}", "a\tb", "a\u{7}b", "a\u{1b}b"] {
+            assert_eq!(
+                ManualDetails::parse(None, Some(bad), None, None),
+                Err(LocationError::Control("dial-in details")),
+                "{bad:?}"
+            );
+            assert_eq!(
+                ManualDetails::parse(Some("https://meet.example.com/x"), None, None, Some(bad)),
+                Err(LocationError::Control("the address")),
+                "{bad:?}"
+            );
+            assert_eq!(
+                EventLocation::in_person(bad),
+                Err(LocationError::Control("the address")),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            LocationError::Control("the address").to_string(),
+            "the address must not contain control characters"
+        );
+        // A phone number or a link with a NUL is not one.
+        assert!(ManualDetails::parse(None, None, Some("+1 555\u{0} 0100"), None).is_err());
+        assert!(
+            ManualDetails::parse(Some("https://meet.example.com/\u{0}"), None, None, None)
+                .is_ok_and(|d| !d.url.unwrap().as_str().contains('\u{0}'))
+        );
+    }
+
+    #[test]
+    fn a_deserialized_location_is_checked_like_a_parsed_one() {
+        let parse = |json: &str| {
+            serde_json::from_str::<EventLocation>(json)
+                .unwrap()
+                .checked()
+        };
+        assert_eq!(
+            parse(r#"{"kind":"manual","details":{"dial_in":"a\u0000b"}}"#),
+            Err(LocationError::Control("dial-in details"))
+        );
+        assert_eq!(
+            parse(r#"{"kind":"manual","details":{"address":"x"}}"#).unwrap(),
+            EventLocation::Manual {
+                details: ManualDetails::parse(None, None, None, Some("x")).unwrap()
+            }
+        );
+        assert_eq!(
+            parse(r#"{"kind":"manual","details":{}}"#),
+            Err(LocationError::Empty)
+        );
+        assert_eq!(
+            parse(r#"{"kind":"manual","details":{"dial_in":"x"}}"#).unwrap(),
+            EventLocation::Manual {
+                details: ManualDetails::parse(None, Some("x"), None, None).unwrap()
+            }
+        );
+        assert_eq!(
+            parse(&format!(
+                r#"{{"kind":"manual","details":{{"dial_in":"{}"}}}}"#,
+                "x".repeat(1001)
+            )),
+            Err(LocationError::TooLong("dial-in details", 1000))
+        );
+        assert_eq!(
+            parse(r#"{"kind":"in_person","address":"  1 Main St\r\nSpringfield "}"#).unwrap(),
+            EventLocation::InPerson {
+                address: "1 Main St\nSpringfield".into()
+            }
+        );
+        assert_eq!(
+            parse(r#"{"kind":"in_person","address":"a\u0000"}"#),
+            Err(LocationError::Control("the address"))
+        );
+        assert_eq!(parse(r#"{"kind":"zoom"}"#).unwrap(), EventLocation::Zoom);
+    }
+
     proptest! {
+        #[test]
+        fn any_description_with_a_control_character_is_refused(
+            before in "\\PC{0,40}",
+            // C0 and C1 controls and DEL, but the line breaks and tab a text may hold.
+            c in (0u32..0x41)
+                .prop_map(|i| if i < 0x20 { i } else { 0x7f + (i - 0x20) })
+                .prop_filter_map("a line break or tab", |i| {
+                    char::from_u32(i).filter(|c| !['\n', '\r', '\t'].contains(c))
+                }),
+            after in "\\PC{0,40}",
+        ) {
+            // Between letters, as trimming would take a space-like control at either end.
+            let text = format!("{before}x{c}x{after}");
+            prop_assert_eq!(parse_description(&text), Err(EventTypeError::DescriptionControl));
+            prop_assert!(ManualDetails::parse(None, Some(&text), None, None).is_err());
+            prop_assert!(EventLocation::in_person(&text).is_err());
+        }
+
         #[test]
         fn slug_from_any_title_is_valid_or_refused(title in "\\PC{0,80}") {
             if let Ok(slug) = EventSlug::from_title(&title) {

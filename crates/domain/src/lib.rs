@@ -21,9 +21,9 @@ pub use action::{ActionFacts, ActionReason, ActionReasons, MeetingLocationKind};
 pub use booking::{BookingStatus, MeetingState};
 pub use email::{Email, EmailError};
 pub use event_type::{
-    parse_questions, AnswerError, Answers, EventLocation, EventSlug, EventTitle, EventTypeError,
-    EventTypeKind, HttpsUrl, LocationError, ManualDetails, PhoneNumber, Question, QuestionKind,
-    Timing, TimingInput,
+    parse_description, parse_questions, AnswerError, Answers, EventLocation, EventSlug, EventTitle,
+    EventTypeError, EventTypeKind, HttpsUrl, LocationError, ManualDetails, PhoneNumber, Question,
+    QuestionKind, Timing, TimingInput,
 };
 pub use ids::*;
 pub use invite::{parse_invite_list, InviteCandidate, InviteRejection};

@@ -204,6 +204,21 @@ mod tests {
         assert!(OrgSlug::parse("-acme").is_err());
         assert!(OrgSlug::parse("a").is_err());
         assert!(OrgSlug::parse("acme-2").is_ok());
+        // A slug from an address may hold anything: a NUL byte must not reach a query.
+        for bad in ["acme\u{0}", "\u{0}acme", "ac\u{1b}me", "acme\u{7f}"] {
+            assert_eq!(OrgSlug::parse(bad), Err(NameError::BadSlug), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_names_and_time_zones() {
+        assert_eq!(
+            PersonName::parse("Ada\u{0}"),
+            Err(NameError::Control("the name"))
+        );
+        assert!(OrgName::parse("Acme\tInc").is_err());
+        assert!(TimeZoneName::parse("UTC\u{0}").is_err());
+        assert!(TimeZoneName::parse("Europe/Paris\u{0}").is_err());
     }
 
     #[test]
