@@ -137,6 +137,8 @@ impl TestAppBuilder {
         let url = application.url();
         let app = application.app.clone();
         let zoom = application.zoom_sandbox.clone();
+        let google = application.google_sandbox.clone();
+        let microsoft = application.microsoft_sandbox.clone();
         let handle = application.spawn();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -150,6 +152,8 @@ impl TestAppBuilder {
             dir,
             database_url,
             zoom,
+            google,
+            microsoft,
             _server: handle,
         }
     }
@@ -175,6 +179,9 @@ pub struct TestApp {
     pub database_url: Option<String>,
     /// This instance's Zoom sandbox.
     pub zoom: Option<convene_sandbox::ZoomSandbox>,
+    /// This instance's Google and Microsoft sandboxes.
+    pub google: Option<convene_sandbox::GoogleSandbox>,
+    pub microsoft: Option<convene_sandbox::MicrosoftSandbox>,
     _server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 

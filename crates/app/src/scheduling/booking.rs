@@ -267,9 +267,10 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
             let booking = tx.booking_by_id(id).await?;
-            if needs_meeting {
-                super::meeting_sync::enqueue_sync(&mut tx, &booking, now).await?;
-            } else {
+            // The sync job makes the meeting (if any) and writes the hosts' calendar
+            // events; without a meeting to wait for, the emails go out at once.
+            super::meeting_sync::enqueue_sync(&mut tx, &booking, now).await?;
+            if !needs_meeting {
                 notices::enqueue(self, &mut tx, &booking, Notice::Booked, now).await?;
             }
             tx.commit().await?;
@@ -557,9 +558,8 @@ impl App {
             tx.reschedule_booking(b.id, host, &hosts, start, end, state, !needs_meeting, now)
                 .await?;
             let booking = tx.booking_by_id(b.id).await?;
-            if needs_meeting {
-                super::meeting_sync::enqueue_sync(&mut tx, &booking, now).await?;
-            } else {
+            super::meeting_sync::enqueue_sync(&mut tx, &booking, now).await?;
+            if !needs_meeting {
                 notices::enqueue(self, &mut tx, &booking, Notice::Rescheduled, now).await?;
             }
             tx.commit().await?;
@@ -650,9 +650,8 @@ impl App {
             Err(e) => return Err(e.into()),
         }
         let booking = tx.booking_by_id(b.id).await?;
-        if may_have_meeting {
-            super::meeting_sync::enqueue_sync(&mut tx, &booking, now).await?;
-        }
+        // Deletes the meeting (if one may exist) and the hosts' calendar events.
+        super::meeting_sync::enqueue_sync(&mut tx, &booking, now).await?;
         notices::enqueue(self, &mut tx, &booking, Notice::Cancelled, now).await?;
         tx.commit().await?;
         self.job_signal.notify_waiters();

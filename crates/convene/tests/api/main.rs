@@ -9,6 +9,7 @@ mod architecture;
 mod bad_input;
 mod booking;
 mod booking_pages;
+mod calendars;
 mod cli;
 mod crash;
 mod email;

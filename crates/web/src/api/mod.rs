@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON, API-key auth, cursor pagination, errors as
 //! `{"error":{"code","message","details"}}`, described at `/api/v1/openapi.json`.
 
+pub mod calendars;
 mod handlers;
 pub mod scheduling;
 pub mod types;
@@ -96,6 +97,16 @@ pub fn routes() -> Router<AppState> {
             "/users/{id}/meeting-location",
             put(scheduling::put_meeting_location),
         )
+        .route(
+            "/users/{id}/calendars",
+            get(calendars::list_calendars).patch(calendars::choose_calendar),
+        )
+        .route("/me/calendars/caldav", post(calendars::connect_caldav))
+        .route(
+            "/users/{id}/calendars/{provider}",
+            axum::routing::delete(calendars::disconnect_calendar),
+        )
+        .route("/users/{id}/busy", get(calendars::busy))
         .route("/api-keys/{id}", axum::routing::delete(revoke_api_key))
         .fallback(|| async {
             WebError::new(
@@ -151,6 +162,8 @@ impl Modify for BearerAuth {
         scheduling::reschedule_booking, scheduling::cancel_booking, scheduling::get_managed,
         scheduling::reschedule_managed, scheduling::cancel_managed, scheduling::get_availability,
         scheduling::put_availability, scheduling::put_meeting_location,
+        calendars::list_calendars, calendars::connect_caldav, calendars::choose_calendar,
+        calendars::disconnect_calendar, calendars::busy,
     )
 )]
 pub struct ApiDoc;
