@@ -250,6 +250,7 @@ impl Config {
             "test_postgres",
             "browser_tests",
             "failpoint",
+            "caldav_tests",
         ]));
         fig.extract().context("reading the configuration")
     }
