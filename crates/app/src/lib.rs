@@ -54,6 +54,8 @@ pub struct App {
     pub(crate) refresh_locks: Arc<connections::tokens::RefreshLocks>,
     /// Hosts' calendar busy times, per instance.
     pub busy_cache: Arc<calendars::busy::BusyCache>,
+    /// Hosts' standing bookings for slot pages, per instance, for a few seconds.
+    pub bookings_cache: Arc<scheduling::slots::BookingsCache>,
 }
 
 impl App {
@@ -75,6 +77,7 @@ impl App {
             providers: Arc::new(providers),
             refresh_locks: Arc::default(),
             busy_cache: Arc::default(),
+            bookings_cache: Arc::default(),
         }
     }
 

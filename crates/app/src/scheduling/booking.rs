@@ -274,6 +274,7 @@ impl App {
                 notices::enqueue(self, &mut tx, &booking, Notice::Booked, now).await?;
             }
             tx.commit().await?;
+            self.bookings_cache.invalidate(&hosts);
             self.job_signal.notify_waiters();
             metrics::counter!("convene_bookings_total", "kind" => event.row.kind.as_str())
                 .increment(1);
@@ -563,6 +564,7 @@ impl App {
                 notices::enqueue(self, &mut tx, &booking, Notice::Rescheduled, now).await?;
             }
             tx.commit().await?;
+            self.bookings_cache.invalidate(&lock);
             self.job_signal.notify_waiters();
             tracing::info!(booking = %b.id, by, "booking rescheduled");
             return Ok(booking);
@@ -654,6 +656,7 @@ impl App {
         super::meeting_sync::enqueue_sync(&mut tx, &booking, now).await?;
         notices::enqueue(self, &mut tx, &booking, Notice::Cancelled, now).await?;
         tx.commit().await?;
+        self.bookings_cache.invalidate(&b.hosts);
         self.job_signal.notify_waiters();
         Ok(booking)
     }

@@ -47,13 +47,7 @@ pub(crate) async fn host_schedules(
     to: Timestamp,
     except: Option<BookingId>,
 ) -> AppResult<Vec<HostSchedule>> {
-    let day = SignedDuration::from_hours(24);
-    let lo = from
-        .saturating_sub(day)
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    let hi = to
-        .saturating_add(day)
-        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let (lo, hi) = widened(from, to)?;
     let mut by_host: HashMap<UserId, Vec<Interval>> = HashMap::new();
     for (host, booking, start, end) in tx.host_bookings(hosts, lo, hi).await? {
         if Some(booking) == except {
@@ -63,6 +57,28 @@ pub(crate) async fn host_schedules(
             by_host.entry(host).or_default().push(i);
         }
     }
+    schedules_with(tx, event, hosts, by_host).await
+}
+
+/// [from, to) widened by a day on each side, so buffers and daily limits at the edges
+/// see the bookings just outside.
+fn widened(from: Timestamp, to: Timestamp) -> AppResult<(Timestamp, Timestamp)> {
+    let day = SignedDuration::from_hours(24);
+    Ok((
+        from.saturating_sub(day)
+            .map_err(|e| AppError::Unexpected(e.into()))?,
+        to.saturating_add(day)
+            .map_err(|e| AppError::Unexpected(e.into()))?,
+    ))
+}
+
+/// The hosts' schedules from their stored hours and the given bookings.
+async fn schedules_with(
+    tx: &mut Tx,
+    event: &EventTypeView,
+    hosts: &[UserId],
+    mut by_host: HashMap<UserId, Vec<Interval>>,
+) -> AppResult<Vec<HostSchedule>> {
     let stored = tx.availabilities(hosts).await?;
     let mut out = Vec::with_capacity(hosts.len());
     for host in hosts {
@@ -84,6 +100,82 @@ pub(crate) async fn host_schedules(
         });
     }
     Ok(out)
+}
+
+/// How long the booking page may reuse a host's bookings. Booking itself never uses
+/// the cache (it re-checks under the hosts' lock), and this instance forgets a host's
+/// entry when it books them, so the cost of a stale entry is a slot shown for a few
+/// seconds that answers "just taken".
+pub const BOOKINGS_TTL: SignedDuration = SignedDuration::from_secs(5);
+
+struct CachedBookings {
+    at: Timestamp,
+    lo: Timestamp,
+    hi: Timestamp,
+    intervals: Vec<Interval>,
+}
+
+/// Per-instance cache of hosts' standing bookings, for the slot pages of large teams.
+#[derive(Default)]
+pub struct BookingsCache {
+    entries: std::sync::Mutex<HashMap<UserId, CachedBookings>>,
+}
+
+impl BookingsCache {
+    /// Forgets hosts whose bookings changed.
+    pub fn invalidate(&self, hosts: &[UserId]) {
+        if let Ok(mut m) = self.entries.lock() {
+            for h in hosts {
+                m.remove(h);
+            }
+        }
+    }
+
+    fn lookup(
+        &self,
+        hosts: &[UserId],
+        lo: Timestamp,
+        hi: Timestamp,
+        now: Timestamp,
+    ) -> (HashMap<UserId, Vec<Interval>>, Vec<UserId>) {
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        let Ok(m) = self.entries.lock() else {
+            return (found, hosts.to_vec());
+        };
+        for h in hosts {
+            match m.get(h) {
+                Some(e) if e.lo <= lo && e.hi >= hi && now.duration_since(e.at) <= BOOKINGS_TTL => {
+                    found.insert(*h, e.intervals.clone());
+                }
+                _ => missing.push(*h),
+            }
+        }
+        (found, missing)
+    }
+
+    fn store(
+        &self,
+        fetched: &HashMap<UserId, Vec<Interval>>,
+        hosts: &[UserId],
+        lo: Timestamp,
+        hi: Timestamp,
+        now: Timestamp,
+    ) {
+        if let Ok(mut m) = self.entries.lock() {
+            for h in hosts {
+                m.insert(
+                    *h,
+                    CachedBookings {
+                        at: now,
+                        lo,
+                        hi,
+                        intervals: fetched.get(h).cloned().unwrap_or_default(),
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// Puts calendar busy times into the schedules, and drops (returning them) the hosts
@@ -197,8 +289,21 @@ impl App {
         let range = parse_range(from, to)?;
         let hosts = bookable_hosts(&event);
         let busy = self.busy_of(&hosts, from, to).await;
+        let now = self.now();
+        let (lo, hi) = widened(from, to)?;
+        let (mut by_host, missing) = self.bookings_cache.lookup(&hosts, lo, hi, now);
         let mut tx = self.store.read().await?;
-        let mut schedules = host_schedules(&mut tx, &event, &hosts, from, to, None).await?;
+        if !missing.is_empty() {
+            let mut fetched: HashMap<UserId, Vec<Interval>> = HashMap::new();
+            for (host, _, start, end) in tx.host_bookings(&missing, lo, hi).await? {
+                if let Some(i) = Interval::new(start, end) {
+                    fetched.entry(host).or_default().push(i);
+                }
+            }
+            self.bookings_cache.store(&fetched, &missing, lo, hi, now);
+            by_host.extend(fetched);
+        }
+        let mut schedules = schedules_with(&mut tx, &event, &hosts, by_host).await?;
         drop(tx);
         let unreadable = apply_busy(&mut schedules, &busy);
         let slots = compute(&event, &schedules, self.now(), range);
