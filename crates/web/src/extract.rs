@@ -3,6 +3,7 @@
 
 use crate::error::{Surface, WebError};
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{
     BytesRejection, FormRejection, JsonRejection, PathRejection, QueryRejection,
 };
@@ -161,6 +162,87 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for HtmlForm<T> {
     }
 }
 
+/// Why an address's query string could not be read, for a person: a parameter given
+/// twice is named.
+fn query_message(e: &QueryRejection) -> String {
+    let text = e.body_text();
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    match detail
+        .split_once("duplicate field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+    {
+        Some((name, _)) => format!("the address has a parameter twice: '{name}'"),
+        None => format!("the address is not valid: {detail}"),
+    }
+}
+
+/// Why a path could not be read, for a person: a segment that is not UTF-8 is named.
+fn path_message(e: &PathRejection) -> String {
+    match e {
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::InvalidUtf8InPathParam { key } => {
+                format!("the address is not valid: its '{key}' part is not UTF-8 text")
+            }
+            _ => format!("the address is not valid: {}", e.body_text()),
+        },
+        other => format!("the address is not valid: {}", other.body_text()),
+    }
+}
+
+/// Query parameters of an HTML page; one that cannot be read (given twice, say) is a
+/// 400 page rather than axum's plain-text answer.
+pub struct HtmlQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for HtmlQuery<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| WebError::bad_request("invalid_query", query_message(&e)).html())
+    }
+}
+
+/// Path parameters of an HTML page; one that cannot be decoded (invalid UTF-8) is a 400
+/// page rather than axum's plain-text answer.
+pub struct HtmlPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for HtmlPath<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e| {
+                if e.status().is_server_error() {
+                    // The route and the handler disagree: our bug, not the address's.
+                    tracing::error!(error = %e.body_text(), "path parameters do not fit the handler");
+                    return WebError::new(
+                        e.status(),
+                        "internal",
+                        "something went wrong on our side; it has been logged",
+                    )
+                    .html();
+                }
+                WebError::new(e.status(), "invalid_path", path_message(&e)).html()
+            })
+    }
+}
+
+/// Whether `raw` has the shape of a token Convene hands out in links (URL-safe base64,
+/// as [`convene_app::tokens::new_token`] makes): anything else cannot be one, and is
+/// refused before it reaches a query.
+pub fn is_link_token(raw: &str) -> bool {
+    (1..=200).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// An id from the path; a malformed one is a 400 naming the parameter.
 pub fn parse_id<T: std::str::FromStr>(
     raw: &str,
@@ -178,4 +260,91 @@ pub fn parse_id<T: std::str::FromStr>(
         e.surface = surface;
         e
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{to_bytes, Body};
+    use axum::routing::get;
+    use axum::Router;
+    use serde::Deserialize;
+    use tower::ServiceExt;
+
+    #[derive(Deserialize)]
+    struct Pick {
+        #[allow(dead_code)]
+        month: Option<String>,
+    }
+
+    async fn answer(uri: &str) -> (StatusCode, String, String) {
+        let app: Router = Router::new()
+            .route(
+                "/book/{org}/{slug}",
+                get(
+                    |HtmlPath((org, _)): HtmlPath<(String, String)>,
+                     HtmlQuery(_): HtmlQuery<Pick>| async move { org },
+                ),
+            )
+            .route(
+                "/booking/{token}",
+                get(|HtmlPath(token): HtmlPath<String>| async move { token }),
+            );
+        let res = app
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        (status, ct, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn what_axum_cannot_read_is_a_400_page_naming_the_parameter() {
+        let (status, _, body) = answer("/book/acme/chat?month=2026-01").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "acme"));
+        for (uri, says) in [
+            (
+                "/book/acme/chat?month=2026-01&month=2026-02",
+                "the address has a parameter twice: 'month'",
+            ),
+            (
+                "/book/%FF/chat",
+                "the address is not valid: its 'org' part is not UTF-8 text",
+            ),
+            (
+                "/booking/%C3%28",
+                "the address is not valid: its 'token' part is not UTF-8 text",
+            ),
+        ] {
+            let (status, ct, body) = answer(uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+            assert!(ct.starts_with("text/html"), "{uri}: {ct}");
+            assert!(body.contains(says), "{uri}: {body}");
+        }
+    }
+
+    #[test]
+    fn link_tokens_are_url_safe_base64() {
+        assert!(is_link_token(&convene_app::tokens::new_token()));
+        assert!(is_link_token("abc-DEF_123"));
+        for bad in [
+            "",
+            "abc\0",
+            "a b",
+            "a%00",
+            "a/b",
+            "a+b=",
+            "é",
+            &"a".repeat(201),
+        ] {
+            assert!(!is_link_token(bad), "{bad:?}");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use super::types::ErrorBody;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Surface, WebError};
-use crate::extract::{parse_id, ApiJson, ApiPath, ApiQuery, OptionalApiJson};
+use crate::extract::{is_link_token, parse_id, ApiJson, ApiPath, ApiQuery, OptionalApiJson};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,9 +17,9 @@ use convene_app::scheduling::{
 };
 use convene_domain::schedule::{DateOverrides, TimeRange, WeeklyHours};
 use convene_domain::{
-    parse_questions, BookingId, BookingStatus, Email, EventLocation, EventSlug, EventTitle,
-    EventTypeId, EventTypeKind, ManualDetails, MeetingLocationKind, PersonName, Question,
-    TimeZoneName, Timing, TimingInput, UserId,
+    parse_description, parse_questions, BookingId, BookingStatus, Email, EventLocation, EventSlug,
+    EventTitle, EventTypeId, EventTypeKind, ManualDetails, MeetingLocationKind, PersonName,
+    Question, TimeZoneName, Timing, TimingInput, UserId,
 };
 use convene_store::{BookingQuery, BookingRow};
 use jiff::Timestamp;
@@ -144,9 +144,8 @@ impl EventTypeInputDto {
                 return Err(invalid("location", "manual details must not be empty"));
             }
         }
-        if let EventLocation::InPerson { address } = &location {
-            EventLocation::in_person(address).map_err(|e| invalid("location", e))?;
-        }
+        // Deserialized, not parsed: its texts are checked (and trimmed) as a form's are.
+        let location = location.checked().map_err(|e| invalid("location", e))?;
         let questions: Vec<Question> = self
             .questions
             .into_iter()
@@ -177,7 +176,8 @@ impl EventTypeInputDto {
                 kind,
                 title,
                 slug,
-                description: self.description.trim().to_string(),
+                description: parse_description(&self.description)
+                    .map_err(|e| invalid("description", e))?,
                 timing,
                 location,
                 questions,
@@ -678,14 +678,25 @@ pub async fn cancel_booking(
     Ok(Json(booking_dto(&b)))
 }
 
+/// The manage token from the path, if it can be one: what is not URL-safe base64 is no
+/// booking's, and is refused before any query.
+fn manage_token(raw: &str) -> ApiResult<&str> {
+    if is_link_token(raw) {
+        Ok(raw)
+    } else {
+        Err(convene_app::AppError::NotFound("booking").into())
+    }
+}
+
 /// Public, with the manage token from the invitee's email.
 #[utoipa::path(get, path = "/bookings/manage/{token}", tag = "booking", security(()), responses((status = 200, body = BookingDto), (status = 404, body = ErrorBody)))]
 pub async fn get_managed(
     State(s): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> ApiResult<Json<BookingDto>> {
+    let token = manage_token(&token)?;
     Ok(Json(booking_dto(
-        &s.app.booking_by_token(&token).await?.booking,
+        &s.app.booking_by_token(token).await?.booking,
     )))
 }
 
@@ -695,9 +706,10 @@ pub async fn reschedule_managed(
     ApiPath(token): ApiPath<String>,
     ApiJson(body): ApiJson<RescheduleDto>,
 ) -> ApiResult<Json<BookingDto>> {
+    let token = manage_token(&token)?;
     let b = s
         .app
-        .reschedule_by_token(&token, instant(&body.start, "start")?)
+        .reschedule_by_token(token, instant(&body.start, "start")?)
         .await?;
     Ok(Json(booking_dto(&b)))
 }
@@ -708,11 +720,9 @@ pub async fn cancel_managed(
     ApiPath(token): ApiPath<String>,
     OptionalApiJson(body): OptionalApiJson<CancelDto>,
 ) -> ApiResult<Json<BookingDto>> {
+    let token = manage_token(&token)?;
     let body = body.unwrap_or_default();
-    let b = s
-        .app
-        .cancel_by_token(&token, body.reason.as_deref())
-        .await?;
+    let b = s.app.cancel_by_token(token, body.reason.as_deref()).await?;
     Ok(Json(booking_dto(&b)))
 }
 

@@ -11,9 +11,9 @@ use super::pairs::{sentence, Pairs};
 use super::slot_picker::{self, parse_start, Picker, SlotAction};
 use crate::auth::{anon_csrf, check_anon_csrf, urlencode};
 use crate::error::WebError;
-use crate::extract::HtmlForm;
+use crate::extract::{is_link_token, HtmlForm, HtmlPath, HtmlQuery};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -25,8 +25,8 @@ use convene_app::scheduling::{
 };
 use convene_app::{tokens, AppError};
 use convene_domain::{
-    BookingStatus, Email, EventLocation, EventTypeKind, MeetingState, PersonName, QuestionKind,
-    TimeZoneName,
+    BookingStatus, Email, EventLocation, EventSlug, EventTypeKind, MeetingState, OrgSlug,
+    PersonName, QuestionKind, TimeZoneName,
 };
 use convene_store::{BookingRow, OrgRow};
 use jiff::Timestamp;
@@ -92,6 +92,32 @@ fn link_invalid(e: AppError) -> WebError {
         )
         .html(),
         e => page_err(e),
+    }
+}
+
+/// The active event type at `/book/{org}/{slug}`. Slugs that cannot be an org's or an
+/// event type's (a NUL byte, say) are not looked up: there is no booking page there.
+async fn public_event_type(
+    st: &AppState,
+    org: &str,
+    slug: &str,
+) -> Result<(OrgRow, EventTypeView), WebError> {
+    let (Ok(org), Ok(slug)) = (OrgSlug::parse(org), EventSlug::parse(slug)) else {
+        return Err(page_missing(AppError::NotFound("booking page")));
+    };
+    st.app
+        .public_event_type(org.as_str(), slug.as_str())
+        .await
+        .map_err(page_missing)
+}
+
+/// The manage token from the address, if it can be one: what is not URL-safe base64 is
+/// refused as an invalid link before any query.
+fn manage_token(raw: &str) -> Result<&str, WebError> {
+    if is_link_token(raw) {
+        Ok(raw)
+    } else {
+        Err(link_invalid(AppError::NotFound("booking")))
     }
 }
 
@@ -209,14 +235,10 @@ async fn booking_body(
 
 async fn booking_page(
     State(st): State<AppState>,
-    Path((org, slug)): Path<(String, String)>,
-    Query(q): Query<PickQuery>,
+    HtmlPath((org, slug)): HtmlPath<(String, String)>,
+    HtmlQuery(q): HtmlQuery<PickQuery>,
 ) -> Result<Response, WebError> {
-    let (org, ev) = st
-        .app
-        .public_event_type(&org, &slug)
-        .await
-        .map_err(page_missing)?;
+    let (org, ev) = public_event_type(&st, &org, &slug).await?;
     let picker = q.picker(None, st.app.now())?;
     let title = ev.row.title.clone();
     let body = booking_body(&st, &org, ev, &picker, None).await?;
@@ -281,14 +303,10 @@ fn form_body(c: &FormCtx<'_>, values: &Pairs, error: Option<&str>) -> Markup {
 async fn booking_form(
     State(st): State<AppState>,
     jar: CookieJar,
-    Path((org, slug)): Path<(String, String)>,
-    Query(q): Query<FormQuery>,
+    HtmlPath((org, slug)): HtmlPath<(String, String)>,
+    HtmlQuery(q): HtmlQuery<FormQuery>,
 ) -> Result<Response, WebError> {
-    let (org, ev) = st
-        .app
-        .public_event_type(&org, &slug)
-        .await
-        .map_err(page_missing)?;
+    let (org, ev) = public_event_type(&st, &org, &slug).await?;
     let Some(raw) = q.start.as_deref().filter(|s| !s.trim().is_empty()) else {
         return Ok(Redirect::to(&format!("/book/{}/{}", org.slug, ev.row.slug)).into_response());
     };
@@ -337,16 +355,12 @@ fn booking_request(
 async fn book(
     State(st): State<AppState>,
     jar: CookieJar,
-    Path((org, slug)): Path<(String, String)>,
+    HtmlPath((org, slug)): HtmlPath<(String, String)>,
     HtmlForm(pairs): HtmlForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let f = Pairs(pairs);
     check_anon_csrf(&jar, f.get("_csrf"))?;
-    let (org, ev) = st
-        .app
-        .public_event_type(&org, &slug)
-        .await
-        .map_err(page_missing)?;
+    let (org, ev) = public_event_type(&st, &org, &slug).await?;
     let start = parse_start(f.get("start"))?;
     let tz = f.get("tz");
     let picker = Picker::parse(None, None, Some(tz), Some("UTC"), st.app.now())?.at(start);
@@ -479,14 +493,11 @@ fn booking_details(m: &ManagedBooking, token: &str, now: Timestamp) -> Markup {
 
 async fn manage(
     State(st): State<AppState>,
-    Path(token): Path<String>,
-    Query(q): Query<ManageQuery>,
+    HtmlPath(token): HtmlPath<String>,
+    HtmlQuery(q): HtmlQuery<ManageQuery>,
 ) -> Result<Response, WebError> {
-    let m = st
-        .app
-        .booking_by_token(&token)
-        .await
-        .map_err(link_invalid)?;
+    let token = manage_token(&token)?;
+    let m = st.app.booking_by_token(token).await.map_err(link_invalid)?;
     let email = m.booking.invitee_email.clone();
     let banner = if q.booked.is_some() {
         Some(
@@ -505,7 +516,7 @@ async fn manage(
     };
     let body = html! {
         @if let Some(b) = banner { (b) }
-        (booking_details(&m, &token, st.app.now()))
+        (booking_details(&m, token, st.app.now()))
     };
     Ok(html_response(StatusCode::OK, None, &m.booking.title, body))
 }
@@ -562,14 +573,11 @@ pub async fn reschedule_body(
 async fn reschedule_page(
     State(st): State<AppState>,
     jar: CookieJar,
-    Path(token): Path<String>,
-    Query(q): Query<PickQuery>,
+    HtmlPath(token): HtmlPath<String>,
+    HtmlQuery(q): HtmlQuery<PickQuery>,
 ) -> Result<Response, WebError> {
-    let m = st
-        .app
-        .booking_by_token(&token)
-        .await
-        .map_err(link_invalid)?;
+    let token = manage_token(&token)?;
+    let m = st.app.booking_by_token(token).await.map_err(link_invalid)?;
     let now = st.app.now();
     refuse_unchangeable(&m.booking, now)?;
     let picker = q.picker(Some(&m.booking.invitee_time_zone), now)?;
@@ -599,23 +607,24 @@ struct RescheduleForm {
 async fn reschedule(
     State(st): State<AppState>,
     jar: CookieJar,
-    Path(token): Path<String>,
+    HtmlPath(token): HtmlPath<String>,
     HtmlForm(f): HtmlForm<RescheduleForm>,
 ) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
+    let token = manage_token(&token)?;
     let start = parse_start(&f.start)?;
-    match st.app.reschedule_by_token(&token, start).await {
+    match st.app.reschedule_by_token(token, start).await {
         Ok(_) => Ok(Redirect::to(&format!("/booking/{token}?rescheduled=1")).into_response()),
         Err(AppError::Conflict {
             code: "slot_taken",
             message,
-        }) => picker_again(&st, jar, &token, &f, start, StatusCode::CONFLICT, &message).await,
+        }) => picker_again(&st, jar, token, &f, start, StatusCode::CONFLICT, &message).await,
         Err(AppError::Invalid { message, .. }) => {
             let message = sentence(&message);
             picker_again(
                 &st,
                 jar,
-                &token,
+                token,
                 &f,
                 start,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -681,19 +690,16 @@ fn cancel_body(
 async fn cancel_page(
     State(st): State<AppState>,
     jar: CookieJar,
-    Path(token): Path<String>,
+    HtmlPath(token): HtmlPath<String>,
 ) -> Result<Response, WebError> {
-    let m = st
-        .app
-        .booking_by_token(&token)
-        .await
-        .map_err(link_invalid)?;
+    let token = manage_token(&token)?;
+    let m = st.app.booking_by_token(token).await.map_err(link_invalid)?;
     if m.booking.status == BookingStatus::Cancelled {
         return Ok(Redirect::to(&format!("/booking/{token}")).into_response());
     }
     refuse_unchangeable(&m.booking, st.app.now())?;
     let (jar, csrf) = anon_csrf(jar, st.secure_cookies);
-    let body = cancel_body(&m, &token, &csrf, "", None);
+    let body = cancel_body(&m, token, &csrf, "", None);
     Ok(html_response(StatusCode::OK, Some(jar), "Cancel", body))
 }
 
@@ -708,20 +714,17 @@ struct CancelForm {
 async fn cancel(
     State(st): State<AppState>,
     jar: CookieJar,
-    Path(token): Path<String>,
+    HtmlPath(token): HtmlPath<String>,
     HtmlForm(f): HtmlForm<CancelForm>,
 ) -> Result<Response, WebError> {
     check_anon_csrf(&jar, &f._csrf)?;
-    match st.app.cancel_by_token(&token, Some(&f.reason)).await {
+    let token = manage_token(&token)?;
+    match st.app.cancel_by_token(token, Some(&f.reason)).await {
         Ok(_) => Ok(Redirect::to(&format!("/booking/{token}?cancelled=1")).into_response()),
         Err(AppError::Invalid { message, .. }) => {
-            let m = st
-                .app
-                .booking_by_token(&token)
-                .await
-                .map_err(link_invalid)?;
+            let m = st.app.booking_by_token(token).await.map_err(link_invalid)?;
             let (jar, csrf) = anon_csrf(jar, st.secure_cookies);
-            let body = cancel_body(&m, &token, &csrf, &f.reason, Some(&sentence(&message)));
+            let body = cancel_body(&m, token, &csrf, &f.reason, Some(&sentence(&message)));
             Ok(html_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(jar),

@@ -5,13 +5,13 @@
 
 use crate::auth::Session;
 use crate::error::{Surface, WebError};
-use crate::extract::{parse_id, HtmlForm};
+use crate::extract::{parse_id, HtmlForm, HtmlPath, HtmlQuery};
 use crate::html::layout::{csrf, page};
 use crate::html::pairs::{sentence, Pairs};
 use crate::html::slot_picker::parse_date;
 use crate::html::{page_err, redirect_with_notice, Notice};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -361,7 +361,7 @@ async fn show(
 async fn show_mine(
     State(st): State<AppState>,
     s: Session,
-    Query(n): Query<Notice>,
+    HtmlQuery(n): HtmlQuery<Notice>,
 ) -> Result<Response, WebError> {
     let t = mine(&s);
     show(st, s, t, n.notice).await
@@ -370,8 +370,8 @@ async fn show_mine(
 async fn show_user(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
-    Query(n): Query<Notice>,
+    HtmlPath(raw): HtmlPath<String>,
+    HtmlQuery(n): HtmlQuery<Notice>,
 ) -> Result<Response, WebError> {
     let t = theirs(&raw)?;
     show(st, s, t, n.notice).await
@@ -470,7 +470,7 @@ async fn save_mine(
 async fn save_user(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
+    HtmlPath(raw): HtmlPath<String>,
     HtmlForm(f): HtmlForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let t = theirs(&raw)?;
@@ -489,7 +489,7 @@ async fn location_mine(
 async fn location_user(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
+    HtmlPath(raw): HtmlPath<String>,
     HtmlForm(f): HtmlForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let t = theirs(&raw)?;

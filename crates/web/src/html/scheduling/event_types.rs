@@ -5,12 +5,12 @@
 
 use crate::auth::Session;
 use crate::error::{Surface, WebError};
-use crate::extract::{parse_id, HtmlForm};
+use crate::extract::{parse_id, HtmlForm, HtmlPath, HtmlQuery};
 use crate::html::layout::{csrf, page, time};
 use crate::html::pairs::{sentence, Pairs};
 use crate::html::{page_err, redirect_with_notice, CsrfOnly, Notice};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,9 +19,9 @@ use convene_app::locks::LockState;
 use convene_app::scheduling::{EventTypeInput, EventTypeView, HostInput};
 use convene_app::AppError;
 use convene_domain::{
-    parse_questions, EventLocation, EventSlug, EventTitle, EventTypeId, EventTypeKind,
-    LockResource, ManualDetails, Permission, Question, QuestionKind, Timing, TimingInput,
-    UserFilter, UserId,
+    parse_description, parse_questions, EventLocation, EventSlug, EventTitle, EventTypeId,
+    EventTypeKind, LockResource, ManualDetails, Permission, Question, QuestionKind, Timing,
+    TimingInput, UserFilter, UserId,
 };
 use convene_store::{LockRow, UserQuery};
 use maud::{html, Markup};
@@ -276,7 +276,8 @@ impl EtForm {
             kind,
             title,
             slug,
-            description: self.description.trim().replace('\r', ""),
+            description: parse_description(&self.description)
+                .map_err(|e| format!("Description: {e}"))?,
             timing,
             location,
             questions,
@@ -310,6 +311,11 @@ fn parse_question_lines(text: &str) -> Result<Vec<Question>, String> {
             continue;
         }
         let n = i + 1;
+        if line.chars().any(char::is_control) {
+            return Err(format!(
+                "Questions, line {n}: a question must not contain control characters"
+            ));
+        }
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         if parts.len() > 4 {
             return Err(format!(
@@ -633,7 +639,7 @@ async fn org_slug(st: &AppState, s: &Session) -> Result<String, WebError> {
 async fn list(
     State(st): State<AppState>,
     s: Session,
-    Query(n): Query<Notice>,
+    HtmlQuery(n): HtmlQuery<Notice>,
 ) -> Result<Response, WebError> {
     let all = st.app.event_types(&s.actor).await.map_err(page_err)?;
     let org = org_slug(&st, &s).await?;
@@ -770,8 +776,8 @@ async fn edit_body(
 async fn edit_form(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
-    Query(n): Query<Notice>,
+    HtmlPath(raw): HtmlPath<String>,
+    HtmlQuery(n): HtmlQuery<Notice>,
 ) -> Result<Response, WebError> {
     let id: EventTypeId = parse_id(&raw, "event type", Surface::Html)?;
     let v = st.app.event_type(&s.actor, id).await.map_err(page_err)?;
@@ -789,7 +795,7 @@ async fn edit_form(
 async fn save(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
+    HtmlPath(raw): HtmlPath<String>,
     HtmlForm(pairs): HtmlForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let f = Pairs(pairs);
@@ -856,7 +862,7 @@ async fn save(
 async fn takeover(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
+    HtmlPath(raw): HtmlPath<String>,
     HtmlForm(f): HtmlForm<CsrfOnly>,
 ) -> Result<Redirect, WebError> {
     s.check_csrf(&f._csrf)?;
@@ -894,6 +900,17 @@ mod tests {
             .contains("line 1"));
         assert!(parse_question_lines("X | phone | maybe").is_err());
         assert!(parse_question_lines("a|b|c|d|e").is_err());
+        for bad in [
+            "To\u{0}pic | short_text",
+            "Topic | short\u{0}_text",
+            "Topic\u{0}",
+        ] {
+            assert_eq!(
+                parse_question_lines(&format!("Agenda\r\n\r\n{bad}")).unwrap_err(),
+                "Questions, line 3: a question must not contain control characters",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
@@ -924,6 +941,26 @@ mod tests {
         f.duration = "30".into();
         f.location = "in_person".into();
         assert!(f.parse().unwrap_err().starts_with("Location:"));
+        f.location = "host_default".into();
+        f.description = "Line one\r\nLine two\u{0}".into();
+        assert_eq!(
+            f.parse().unwrap_err(),
+            "Description: the description must not contain control characters"
+        );
+        f.description = " Line one\r\n\tLine two ".into();
+        assert_eq!(f.parse().unwrap().description, "Line one\n\tLine two");
+        f.location = "manual".into();
+        f.loc_dial_in = "Dial\u{0}".into();
+        assert_eq!(
+            f.parse().unwrap_err(),
+            "Location: dial-in details must not contain control characters"
+        );
+        f.location = "in_person".into();
+        f.loc_address = "1 Main St\u{0}".into();
+        assert_eq!(
+            f.parse().unwrap_err(),
+            "Location: the address must not contain control characters"
+        );
         f.location = "host_default".into();
         f.hosts = vec!["nobody".into()];
         assert!(f.parse().unwrap_err().starts_with("Hosts:"));

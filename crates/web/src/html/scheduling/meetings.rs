@@ -4,14 +4,14 @@
 
 use crate::auth::{urlencode, Session};
 use crate::error::{Surface, WebError};
-use crate::extract::{parse_id, HtmlForm};
+use crate::extract::{parse_id, HtmlForm, HtmlPath, HtmlQuery};
 use crate::html::booking_pages::{refuse_unchangeable, reschedule_body, PickQuery};
 use crate::html::layout::{csrf, page};
 use crate::html::pairs::sentence;
 use crate::html::slot_picker::{self, parse_date, parse_start, Picker};
 use crate::html::{page_err, redirect_with_notice};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -185,7 +185,7 @@ fn row(
 async fn list(
     State(st): State<AppState>,
     s: Session,
-    Query(q): Query<MeetingsQuery>,
+    HtmlQuery(q): HtmlQuery<MeetingsQuery>,
 ) -> Result<Response, WebError> {
     let tz = viewer_tz(&s);
     let query = q.parse(&tz)?;
@@ -253,7 +253,7 @@ async fn list(
 async fn csv(
     State(st): State<AppState>,
     s: Session,
-    Query(q): Query<MeetingsQuery>,
+    HtmlQuery(q): HtmlQuery<MeetingsQuery>,
 ) -> Result<Response, WebError> {
     let query = q.parse(&viewer_tz(&s))?;
     let body = st
@@ -292,8 +292,8 @@ fn respond(s: &Session, status: StatusCode, body: Markup) -> Response {
 async fn reschedule_page(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
-    Query(q): Query<PickQuery>,
+    HtmlPath(raw): HtmlPath<String>,
+    HtmlQuery(q): HtmlQuery<PickQuery>,
 ) -> Result<Response, WebError> {
     let m = managed(&st, &s, &raw).await?;
     let now = st.app.now();
@@ -324,7 +324,7 @@ struct RescheduleForm {
 async fn reschedule(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
+    HtmlPath(raw): HtmlPath<String>,
     HtmlForm(f): HtmlForm<RescheduleForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f._csrf)?;
@@ -377,7 +377,7 @@ struct CancelForm {
 async fn cancel(
     State(st): State<AppState>,
     s: Session,
-    Path(raw): Path<String>,
+    HtmlPath(raw): HtmlPath<String>,
     HtmlForm(f): HtmlForm<CancelForm>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f._csrf)?;
