@@ -474,17 +474,18 @@ impl Tx {
                 if provider.is_empty() { String::new() } else { format!(" AND c.provider = '{provider}'") }
             )
         };
+        // A calendar that cannot be read is not a working one.
+        let calendars = format!(
+            "{} AND c.read_error IS NULL)",
+            working("", "calendar").trim_end_matches(')')
+        );
         let sql = format!(
             "SELECT u.has_photo, u.meeting_location, u.manual_details, o.uses_salesforce, \
              {} AS calendars, {} AS zoom, {} AS teams, {} AS salesforce, \
              (SELECT COUNT(*) FROM connections c WHERE c.user_id = u.id \
               AND c.purpose = 'calendar' AND c.read_error IS NOT NULL) AS unreadable \
              FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
-            // A calendar that cannot be read is not a working one.
-            format!(
-                "{} AND c.read_error IS NULL)",
-                working("", "calendar").trim_end_matches(')')
-            ),
+            calendars,
             working("zoom", "conferencing"),
             working("microsoft", "conferencing"),
             working("salesforce", "crm"),
