@@ -450,3 +450,34 @@ async fn caldav_input_that_is_not_a_calendar_server_is_refused_clearly() {
     let (_, cals) = t.get(&host.key, "/users/me/calendars").await;
     assert!(cals.as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn deactivating_a_user_revokes_and_deletes_their_calendar_credentials() {
+    let t = TestApp::spawn().await;
+    let org = t.create_org("Acme").await;
+    let host = host_with_hours(&t, &org, "host@acme.example").await;
+    connect(&t, &org, &host, "google", "gina@google.sandbox").await;
+    connect(&t, &org, &host, "microsoft", "megan@microsoft.sandbox").await;
+    let (_, cals) = t
+        .get(&org.key, &format!("/users/{}/calendars", host.id))
+        .await;
+    assert_eq!(cals.as_array().unwrap().len(), 2);
+    let google = t.google.clone().unwrap();
+    let before = google.stats().revocations;
+    let (status, body) = t
+        .post(
+            &org.key,
+            &format!("/users/{}/deactivate", host.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    t.run_jobs().await;
+    assert_eq!(google.stats().revocations, before + 1, "revoked at Google");
+    let mut tx = t.app.store.read().await.unwrap();
+    let left = tx
+        .connections_of_user(host.id.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "credentials deleted");
+}
