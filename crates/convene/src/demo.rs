@@ -1,5 +1,5 @@
 //! `convene demo`: serves Convene with a seeded organization — an admin, three hosts
-//! whose Zoom is connected through the built-in sandbox, and Round Robin, Collective
+//! whose Zoom and Google calendar are connected through the built-in sandboxes, and Round Robin, Collective
 //! and personal event types — and prints the URLs to try, so a new user sees the whole
 //! booking flow in a minute.
 //!
@@ -51,7 +51,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     println!("  Personal booking:    {url}/book/{slug}/office-hours");
     println!("  Meetings on record:  {url}/meetings");
     println!("  Emails (outbox):     {url}/settings/outbox");
-    println!("  Sandbox Zoom:        {url}/sandbox/zoom/control  (meetings appear here)\n");
+    println!("  Sandbox Zoom:        {url}/sandbox/zoom/control  (meetings appear here)");
+    println!("  Sandbox Google:      {url}/sandbox/google/control  (add busy times; booked events appear here)\n");
     println!(
         "Book a slot, open the email in the outbox, then reschedule or cancel from its links."
     );
@@ -102,41 +103,17 @@ async fn seed(app: &App) -> anyhow::Result<String> {
             .await
             .map_err(|e| anyhow!("{email} joining: {e}"))?;
         let actor = Actor::from_user(&session.user);
-        // Each host connects their own sandbox Zoom account, as in the browser.
-        let zoom_account = format!("{}@zoom.sandbox", email.split('@').next().unwrap_or("host"));
-        let authorize = app
-            .start_connect(&actor, &session.token, "zoom")
-            .await
-            .map_err(|e| anyhow!("starting Zoom for {email}: {e}"))?;
-        let consent = http
-            .post(&authorize)
-            .form(&[("account", zoom_account.as_str())])
-            .send()
-            .await
-            .context("sandbox consent")?;
-        let callback = consent
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .ok_or_else(|| anyhow!("the sandbox consent did not redirect"))?;
-        let callback = url::Url::parse(callback)?;
-        let param = |k: &str| {
-            callback
-                .query_pairs()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.to_string())
-        };
-        app.finish_connect(
-            Some((&actor, &session.token)),
-            Callback {
-                code: param("code"),
-                state: param("state"),
-                error: None,
-                error_description: None,
-            },
-        )
-        .await
-        .map_err(|e| anyhow!("connecting Zoom for {email}: {e:?}"))?;
+        // Each host connects their own sandbox Zoom account and Google calendar, as in
+        // the browser.
+        let local = email.split('@').next().unwrap_or("host");
+        for (provider, account) in [
+            ("zoom", format!("{local}@zoom.sandbox")),
+            ("google", format!("{local}@google.sandbox")),
+        ] {
+            sandbox_connect(app, &http, &actor, &session.token, provider, &account)
+                .await
+                .with_context(|| format!("connecting {provider} for {email}"))?;
+        }
         hosts.push(HostInput {
             user_id: session.user.id,
             priority: 0,
@@ -224,6 +201,51 @@ async fn seed(app: &App) -> anyhow::Result<String> {
         .map_err(|e| anyhow!("creating {title}: {e}"))?;
     }
     Ok(org.slug)
+}
+
+/// Connects a provider through its sandbox consent page, over HTTP.
+async fn sandbox_connect(
+    app: &App,
+    http: &reqwest::Client,
+    actor: &Actor,
+    session_token: &str,
+    provider: &str,
+    account: &str,
+) -> anyhow::Result<()> {
+    let authorize = app
+        .start_connect(actor, session_token, provider)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let consent = http
+        .post(&authorize)
+        .form(&[("account", account)])
+        .send()
+        .await
+        .context("sandbox consent")?;
+    let callback = consent
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .ok_or_else(|| anyhow!("the sandbox consent did not redirect"))?;
+    let callback = url::Url::parse(callback)?;
+    let param = |k: &str| {
+        callback
+            .query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.to_string())
+    };
+    app.finish_connect(
+        Some((actor, session_token)),
+        Callback {
+            code: param("code"),
+            state: param("state"),
+            error: None,
+            error_description: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
 }
 
 /// The Join Now token from the invitation email in the outbox.

@@ -135,3 +135,42 @@ fn migrate_creates_the_database_in_the_data_folder() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
+
+/// `convene demo` serves a seeded org: its Round Robin booking page offers slots of
+/// hosts whose Zoom and Google calendar are connected through the sandboxes.
+#[tokio::test]
+async fn demo_serves_a_seeded_org_with_bookable_event_types() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
+        .arg("demo")
+        .env("CONVENE_DATA_DIR", dir.path())
+        .env("CONVENE_LISTEN", "127.0.0.1:0")
+        .env_remove("CONVENE_DATABASE_URL")
+        .env_remove("CONVENE_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let booking_url = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.trim().strip_prefix("Round Robin booking:") {
+                return url.trim().to_string();
+            }
+        }
+        panic!("demo ended without printing its URLs");
+    })
+    .await
+    .expect("demo printed its URLs");
+    let page = reqwest::get(&booking_url).await.unwrap();
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Sales intro"), "{html}");
+    assert!(
+        !html.contains("not available"),
+        "the demo hosts are bookable"
+    );
+    child.kill().await.unwrap();
+}
