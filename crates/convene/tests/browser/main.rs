@@ -620,3 +620,343 @@ async fn an_invitee_books_a_round_robin_meeting_reschedules_and_cancels_from_the
     })
     .await;
 }
+
+/// The Google sandbox's events (every one ever written, deleted ones included), read
+/// from its JSON control endpoint.
+async fn google_events(t: &TestApp) -> Vec<Value> {
+    let r = t
+        .client
+        .get(format!("{}/sandbox/google/control/events", t.url))
+        .send()
+        .await
+        .expect("google sandbox events");
+    assert!(r.status().is_success(), "events: {}", r.status());
+    let v: Value = r.json().await.expect("events JSON");
+    v.as_array().cloned().unwrap_or_default()
+}
+
+/// Waits for a Google sandbox event that `ok` accepts.
+async fn wait_for_google_event<F: Fn(&Value) -> bool>(t: &TestApp, what: &str, ok: F) -> Value {
+    let mut last = Vec::new();
+    for _ in 0..200 {
+        last = google_events(t).await;
+        if let Some(e) = last.iter().find(|e| ok(e)) {
+            return e.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the Google sandbox never showed {what}: {last:#?}");
+}
+
+fn event_start(e: &Value) -> Option<jiff::Timestamp> {
+    e["start"].as_str().and_then(|s| s.parse().ok())
+}
+
+/// Adds a busy event to `account`'s primary calendar, as if they had added it in
+/// Google Calendar (the sandbox's JSON control endpoint).
+async fn google_busy(
+    t: &TestApp,
+    account: &str,
+    start: jiff::Timestamp,
+    end: jiff::Timestamp,
+    summary: &str,
+) {
+    let r = t
+        .client
+        .post(format!("{}/sandbox/google/control/busy", t.url))
+        .json(&serde_json::json!({"account": account, "start": start.to_string(), "end": end.to_string(), "summary": summary}))
+        .send()
+        .await
+        .expect("google busy");
+    let status = r.status();
+    assert!(
+        status.is_success(),
+        "busy: {status} {}",
+        r.text().await.unwrap_or_default()
+    );
+}
+
+/// Every day 09:00–17:00 (the member's zone) through the API.
+async fn api_hours(t: &TestApp, key: &str, user_id: &str) {
+    let week: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| (d.to_string(), serde_json::json!(["09:00-17:00"])))
+        .collect();
+    let r = t
+        .client
+        .put(t.api(&format!("/users/{user_id}/availability")))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"weekly": week}))
+        .send()
+        .await
+        .expect("availability");
+    assert!(r.status().is_success(), "availability: {}", r.status());
+}
+
+/// On the booking page `path` (a month), opens the first day that offers at least
+/// `min` times (looking up to three months ahead); returns the day's URL.
+async fn open_day_with_slots(b: &Browser, path: &str, min: usize) -> String {
+    b.goto(path).await;
+    for _ in 0..3 {
+        let links = b
+            .client
+            .find_all(fantoccini::Locator::Css("#days a.day"))
+            .await
+            .unwrap_or_default();
+        let mut hrefs = Vec::new();
+        for l in links {
+            let text = l.text().await.unwrap_or_default();
+            let count: usize = text
+                .rsplit('(')
+                .next()
+                .and_then(|c| c.trim_end_matches(')').trim().parse().ok())
+                .unwrap_or(0);
+            if count >= min {
+                if let Ok(Some(h)) = l.attr("href").await {
+                    hrefs.push(h);
+                }
+            }
+        }
+        if let Some(h) = hrefs.first() {
+            b.goto(h).await;
+            b.find("#slots a.slot").await;
+            return b
+                .client
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_else(|e| panic!("current url: {e}"));
+        }
+        b.click_and_wait("#next-month").await;
+    }
+    panic!("no day with {min} free times on {path}");
+}
+
+/// Reloads `url` until nothing matches `selector` (for answers a background refresh
+/// changes).
+async fn reload_until_absent(b: &Browser, url: &str, selector: &str) {
+    for _ in 0..100 {
+        b.goto(url).await;
+        if b.count(selector).await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("[{}] {selector} is still on {url}", b.label);
+}
+
+/// My Profile → Calendar settings → Connect Google Calendar → the sandbox's consent
+/// page → "Continue as" `slug`@google.sandbox; lands back on Calendar settings.
+async fn connect_google_as(b: &Browser, slug: &str) {
+    b.goto("/settings/profile").await;
+    b.click_and_wait("#calendar-settings-link").await;
+    b.assert_path("/settings/calendars").await;
+    b.wait_text("h1", "Calendar settings").await;
+    b.find("#no-calendars").await;
+    b.screenshot("calendars-empty").await;
+    b.click_and_wait("#connect-google").await;
+    b.assert_path("/sandbox/google/o/oauth2/v2/auth").await;
+    b.wait_text("h1", "Convene wants to access your Google Account")
+        .await;
+    b.screenshot("google-consent").await;
+    b.click_and_wait(&format!("#account-{slug}")).await;
+}
+
+/// A host connects Zoom and Google Calendar; a busy time added in Google hides its slot
+/// on the booking page; a booking lands in the Google calendar with the Zoom link and
+/// cancelling from the email deletes it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_time_in_google_hides_a_slot_and_the_booking_lands_in_the_calendar() {
+    browser_test("google_busy_and_booking", |h| async move {
+        let t = TestApp::builder().with_workers(1).spawn().await;
+        let org = t.create_org("Acme").await;
+        let host = t.member(&org, "hal@acme.example", "meetings").await;
+        let (status, _, body) = t.connect_zoom(&host.session, "alice@zoom.sandbox").await;
+        assert!(status.is_redirection(), "zoom: {status} {body}");
+
+        // The host connects Google Calendar in the browser, as gina.
+        let b = h.browser("host", &t.url).await;
+        sign_in(&b, &host.email).await;
+        connect_google_as(&b, "gina").await;
+        b.assert_path("/settings/calendars").await;
+        b.wait_text(".notice", "Google Calendar is connected as gina@google.sandbox")
+            .await;
+        let card = "section.calendar-connection[data-provider=google][data-status=active]";
+        b.wait_text(card, "gina@google.sandbox").await;
+        let primary = format!("{card} tr[data-calendar-id='gina@google.sandbox']");
+        b.find(&format!("{primary} input[name=conflict]:checked")).await;
+        b.find(&format!("{primary} input[name=write_target]:checked")).await;
+        let holidays = format!("{card} tr[data-calendar-id='en.usa#holiday@group.v.calendar.google.com']");
+        assert_eq!(
+            b.count(&format!("{holidays} input[name=write_target]")).await,
+            0,
+            "a read-only calendar cannot receive meetings"
+        );
+        assert_eq!(b.count(&format!("{card} .read-error")).await, 0);
+        b.screenshot("google-connected").await;
+
+        // Holidays no longer count for conflicts; the choice is kept.
+        b.click(&format!("{holidays} input[name=conflict]")).await;
+        b.click_and_wait("#save-calendars").await;
+        b.wait_text(".notice", "Calendar choices saved.").await;
+        assert_eq!(b.count(&format!("{holidays} input[name=conflict]:checked")).await, 0);
+        b.find(&format!("{primary} input[name=conflict]:checked")).await;
+        b.find(&format!("{primary} input[name=write_target]:checked")).await;
+        b.screenshot("choices-saved").await;
+
+        api_hours(&t, &org.key, &host.id).await;
+        let (status, et) = t
+            .post(&org.key, "/event-types", serde_json::json!({"kind": "personal", "title": "Chat", "duration_min": 30, "hosts": [{"user_id": host.id}]}))
+            .await;
+        assert!(status.is_success(), "{et}");
+        let slug = et["slug"].as_str().unwrap_or("chat").to_string();
+
+        // The invitee sees a day's times; then the host gets busy at the first one.
+        let inv = h.browser("invitee", &t.url).await;
+        let day = open_day_with_slots(&inv, &format!("/book/{}/{slug}?tz=UTC", org.slug), 3).await;
+        let first: jiff::Timestamp = inv.attr("#slots a.slot", "data-start").await.parse().expect("slot start");
+        inv.screenshot("day-before-busy").await;
+        let end = first.checked_add(jiff::SignedDuration::from_mins(30)).expect("end");
+        google_busy(&t, "gina@google.sandbox", first, end, "Dentist").await;
+        inv.goto("/sandbox/google/control").await;
+        inv.wait_text("#events tr[data-status=confirmed] td.summary", "Dentist").await;
+        inv.screenshot("google-busy-added").await;
+
+        // Busy times are cached for a minute (on the app's clock): past that, the
+        // refreshed answer hides the slot.
+        t.clock.advance(jiff::SignedDuration::from_mins(2));
+        let taken = format!("#slots a.slot[data-start='{first}']");
+        reload_until_absent(&inv, &day, &taken).await;
+        inv.screenshot("day-after-busy").await;
+
+        // Book the (new) first time of the day.
+        let start: jiff::Timestamp = inv.attr("#slots a.slot", "data-start").await.parse().expect("slot start");
+        assert_ne!(start, first);
+        inv.click_and_wait("#slots a.slot").await;
+        inv.fill("#booking-form input[name=name]", "Ivy Invitee").await;
+        inv.fill("#booking-form input[name=email]", "ivy@client.example").await;
+        inv.click_and_wait("#book").await;
+        inv.wait_displayed("#booking-status[data-status=confirmed]").await;
+        inv.screenshot("booked").await;
+
+        let mail = wait_for_email(&t, &org.key, "ivy@client.example", "Confirmed").await;
+        let text = mail["text"].as_str().expect("text").to_string();
+        let meeting = wait_for_meeting(&t, "the Zoom meeting", |m| !m.deleted).await;
+        assert!(text.contains(&meeting.join_url), "{text}");
+        let join = meeting.join_url.clone();
+        let event = wait_for_google_event(&t, "the booked meeting with its Zoom link", |e| {
+            e["deleted"] == false
+                && event_start(e) == Some(start)
+                && (e["location"].as_str().unwrap_or_default().contains(&join)
+                    || e["description"].as_str().unwrap_or_default().contains(&join))
+        })
+        .await;
+        assert_eq!(event["account"], "gina@google.sandbox", "{event}");
+        assert!(
+            event["attendees"].to_string().contains("ivy@client.example"),
+            "the invitee is an attendee: {event}"
+        );
+        let id = event["id"].as_str().expect("event id").to_string();
+        let row = format!("#events tr[data-event-id=\"{id}\"]");
+        inv.goto_until("/sandbox/google/control", &format!("{row}[data-status=confirmed]")).await;
+        inv.scroll_to(&row).await;
+        inv.screenshot("google-event-written").await;
+
+        // Cancelling from the email's link deletes the event in Google.
+        inv.goto(&link_path(&t, &text, "/cancel")).await;
+        inv.fill("#reason", "Something came up").await;
+        inv.click_and_wait("#confirm-cancel").await;
+        inv.wait_displayed("#booking-status[data-status=cancelled]").await;
+        inv.screenshot("cancelled").await;
+        wait_for_google_event(&t, "the event deleted", |e| e["id"] == id.as_str() && e["deleted"] == true).await;
+        inv.goto_until("/sandbox/google/control", &format!("{row}[data-status=deleted]")).await;
+        inv.scroll_to(&row).await;
+        inv.screenshot("google-event-deleted").await;
+
+        // The host's calendar still reads fine; then they disconnect it.
+        b.goto("/settings/calendars").await;
+        b.find(card).await;
+        assert_eq!(b.count(&format!("{card} .read-error")).await, 0);
+        b.click_and_wait("#disconnect-google").await;
+        b.wait_text(".notice", "Google Calendar was disconnected")
+            .await;
+        assert_eq!(b.count("section.calendar-connection").await, 0);
+        b.find("#connect-google").await;
+        b.screenshot("google-disconnected").await;
+    })
+    .await;
+}
+
+/// Nora's Microsoft tenant does not let members consent to apps: the page says a
+/// tenant admin must consent, and nothing is connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_microsoft_as_a_user_whose_tenant_needs_admin_consent_explains_it() {
+    browser_test("microsoft_admin_consent", |h| async move {
+        let t = TestApp::spawn().await;
+        let org = t.create_org("Acme").await;
+        let m = t.member(&org, "max@acme.example", "meetings").await;
+
+        let b = h.browser("max", &t.url).await;
+        sign_in(&b, &m.email).await;
+        b.goto("/settings/calendars").await;
+        b.wait_text("h1", "Calendar settings").await;
+        b.click_and_wait("#connect-microsoft").await;
+        let url = b.client.current_url().await.expect("url");
+        assert!(
+            url.path().starts_with("/sandbox/microsoft/")
+                && url.path().ends_with("/oauth2/v2.0/authorize"),
+            "the Microsoft consent page: {url}"
+        );
+        b.find("#account-nora").await;
+        b.screenshot("microsoft-consent").await;
+        b.click_and_wait("#account-nora").await;
+
+        b.assert_path("/oauth/microsoft/callback").await;
+        let title = b.text("#connect-error h1").await;
+        assert!(title.contains("admin must consent"), "title: {title}");
+        let explained = b.text("#connect-error").await;
+        assert!(
+            explained.contains("tenant administrator must grant admin consent"),
+            "the page says what the tenant admin must do: {explained}"
+        );
+        assert!(explained.contains("Nothing was stored"), "{explained}");
+        b.screenshot("admin-consent-required").await;
+
+        // Back on Calendar settings nothing is connected and Microsoft is still offered.
+        b.click_and_wait("#connect-error a.button").await;
+        b.assert_path("/settings/calendars").await;
+        assert_eq!(b.count("section.calendar-connection").await, 0);
+        b.find("#connect-microsoft").await;
+
+        // A CalDAV server URL that is not one: the form comes back with the message,
+        // the user name kept and the password not.
+        b.fill("#caldav-form input[name=server_url]", "caldav.example.com")
+            .await;
+        b.fill("#caldav-form input[name=username]", "max").await;
+        b.fill("#caldav-form input[name=password]", "app-password")
+            .await;
+        b.click_and_wait("#add-caldav").await;
+        b.assert_path("/settings/calendars/caldav").await;
+        b.wait_text("#caldav-error", "http(s) URL").await;
+        assert_eq!(
+            b.attr("#caldav-form input[name=username]", "value").await,
+            "max"
+        );
+        assert_eq!(
+            b.attr("#caldav-form input[name=server_url]", "value").await,
+            "caldav.example.com"
+        );
+        let password = b
+            .find("#caldav-form input[name=password]")
+            .await
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        assert!(password.is_empty(), "the password is not sent back");
+        assert_eq!(b.count("section.calendar-connection").await, 0);
+        b.screenshot("caldav-error").await;
+    })
+    .await;
+}

@@ -72,6 +72,7 @@ fn nav(s: &Session) -> Markup {
     let a = &s.actor;
     html! {
         a href="/settings/profile" { "My Profile" }
+        a href="/settings/calendars" { "Calendars" }
         a href="/settings/availability" { "Availability" }
         a href="/event-types" { "Event types" }
         a href="/meetings" { "Meetings" }

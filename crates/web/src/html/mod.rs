@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod booking_pages;
+mod calendars;
 mod connections;
 mod groups;
 pub mod layout;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(profile::routes())
         .merge(connections::routes())
+        .merge(calendars::routes())
         .merge(booking_pages::routes())
         .merge(scheduling::routes())
         .fallback(|| async {

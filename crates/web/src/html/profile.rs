@@ -79,7 +79,7 @@ async fn show(
         }
         div.card #calendar-settings {
             h2 { "Calendar settings" }
-            p.muted { "Calendar connections (Google, Microsoft 365, CalDAV) are not available yet in this version." }
+            p { a href="/settings/calendars" #calendar-settings-link { "Calendar settings →" } " Connect Google Calendar, Microsoft 365 or a CalDAV calendar, and choose which calendars count for conflicts." }
             h2 #video-conferencing { "Video conferencing" }
             (zoom_section(&s, zoom.as_ref()))
         }
