@@ -60,6 +60,12 @@ pub enum BenchCommand {
         requests: usize,
         #[arg(long)]
         database_url: Option<String>,
+        /// Every host also connects a Google calendar (sandbox) with `--busy` events.
+        #[arg(long)]
+        calendars: bool,
+        /// Latency the Google sandbox adds to every call (with `--calendars`).
+        #[arg(long, default_value_t = 100)]
+        calendar_latency_ms: u64,
     },
     /// Concurrent public bookings with Zoom meetings created by the job workers against
     /// a slowed-down sandbox; throughput, latency and resident memory.
@@ -110,6 +116,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             busy,
             requests,
             database_url,
+            calendars,
+            calendar_latency_ms,
         } => {
             crate::bench_booking::slots_bench(crate::bench_booking::SlotsParams {
                 hosts,
@@ -117,6 +125,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 busy,
                 requests,
                 database_url,
+                calendars,
+                calendar_latency_ms,
             })
             .await
         }

@@ -230,6 +230,11 @@ pub struct SlotsParams {
     pub busy: usize,
     pub requests: usize,
     pub database_url: Option<String>,
+    /// Every host also connects a Google calendar in the built-in sandbox, with `busy`
+    /// busy events spread over the days.
+    pub calendars: bool,
+    /// Latency the Google sandbox adds to every call (with `calendars`).
+    pub calendar_latency_ms: u64,
 }
 
 pub async fn slots_bench(p: SlotsParams) -> anyhow::Result<()> {
@@ -259,6 +264,16 @@ fn weekdays(tz: &jiff::tz::TimeZone, now: Timestamp, days: i64) -> Vec<jiff::civ
 
 async fn slots_bench_in(dir: &std::path::Path, p: &SlotsParams) -> anyhow::Result<()> {
     let application = build(dir, p.database_url.clone(), 0).await?;
+    let google = if p.calendars {
+        Some(
+            application
+                .google_sandbox
+                .clone()
+                .context("the built-in Google sandbox is not running")?,
+        )
+    } else {
+        None
+    };
     let app = application.app.clone();
     let url = application.url();
     let server = application.spawn();
@@ -344,11 +359,49 @@ async fn slots_bench_in(dir: &std::path::Path, p: &SlotsParams) -> anyhow::Resul
         p.hosts * p.busy,
         started.elapsed().as_secs_f64(),
     );
+    if let Some(google) = &google {
+        let started = Instant::now();
+        connect_calendars(google, &app, &team, p).await?;
+        println!(
+            "connected {} hosts to Google Calendar (sandbox) through OAuth and added {} busy events each in {:.1} s; sandbox latency now {} ms per call",
+            p.hosts,
+            p.busy,
+            started.elapsed().as_secs_f64(),
+            p.calendar_latency_ms,
+        );
+    }
 
     let from = app.now();
     let to = from
         .checked_add(SignedDuration::from_hours(24 * p.days))
         .map_err(err)?;
+    let view = app.public_event_type_by_id(et_id).await.map_err(err)?;
+    // Cold fetches: every host's calendar read from the (slowed) sandbox.
+    let mut cold = Vec::new();
+    if p.calendars {
+        for _ in 0..COLD_ROUNDS {
+            for (host, _) in &team.hosts {
+                app.busy_cache.invalidate(*host);
+            }
+            let started = Instant::now();
+            let answer = app.slots(view.clone(), from, to).await.map_err(err)?;
+            cold.push(started.elapsed());
+            anyhow::ensure!(
+                answer.unavailable.is_empty(),
+                "{} hosts unbookable after a cold fetch",
+                answer.unavailable.len()
+            );
+        }
+        let rounds: Vec<String> = cold.iter().map(|d| ms(*d)).collect();
+        cold.sort();
+        println!(
+            "\ncold slots (busy cache emptied, {} hosts' calendars fetched, at most {} at once, {} ms per sandbox call): {}",
+            p.hosts,
+            convene_app::calendars::busy::PARALLEL_FETCHES,
+            p.calendar_latency_ms,
+            rounds.join(", "),
+        );
+    }
     // Warm up (and check) once.
     let body = get_slots(&client, &url, &et, from, to).await?;
     let slot_count = body["slots"].as_array().map_or(0, Vec::len);
@@ -374,7 +427,6 @@ async fn slots_bench_in(dir: &std::path::Path, p: &SlotsParams) -> anyhow::Resul
     }
     http.sort();
 
-    let view = app.public_event_type_by_id(et_id).await.map_err(err)?;
     let mut inproc = Vec::with_capacity(p.requests);
     let mut inproc_slots = 0;
     for _ in 0..p.requests {
@@ -412,7 +464,76 @@ async fn slots_bench_in(dir: &std::path::Path, p: &SlotsParams) -> anyhow::Resul
         ms(percentile(&http, 0.99)),
         ms(percentile(&inproc, 0.5)),
     );
+    if p.calendars {
+        println!(
+            "calendars: cold fetch of {} hosts with {} ms per call: p50 {} (min {}, max {}, {COLD_ROUNDS} rounds; bounded {} in parallel)",
+            p.hosts,
+            p.calendar_latency_ms,
+            ms(percentile(&cold, 0.5)),
+            ms(*cold.first().unwrap_or(&Duration::ZERO)),
+            ms(*cold.last().unwrap_or(&Duration::ZERO)),
+            convene_app::calendars::busy::PARALLEL_FETCHES,
+        );
+        println!(
+            "slots with calendar busy times (warm cache): HTTP p50 {} p95 {} p99 {}; in-process p50 {} p95 {} p99 {}; {slot_count} slots ({} bookings + {} calendar events per host)",
+            ms(percentile(&http, 0.5)),
+            ms(percentile(&http, 0.95)),
+            ms(percentile(&http, 0.99)),
+            ms(percentile(&inproc, 0.5)),
+            ms(percentile(&inproc, 0.95)),
+            ms(percentile(&inproc, 0.99)),
+            p.busy,
+            p.busy,
+        );
+    }
     server.abort();
+    Ok(())
+}
+
+/// How many times the cold fetch is measured.
+const COLD_ROUNDS: usize = 5;
+
+/// Connects every host's Google Calendar in the sandbox (account `host{i}@google.sandbox`)
+/// through OAuth, puts `busy` 30-minute busy events in each spread evenly over `days`
+/// (around the clock, so some fall outside working hours), then slows the sandbox down.
+async fn connect_calendars(
+    google: &convene_sandbox::GoogleSandbox,
+    app: &App,
+    team: &Seeded,
+    p: &SlotsParams,
+) -> anyhow::Result<()> {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let now = app.now();
+    let step = SignedDuration::from_secs((p.days * 24 * 3600) / p.busy.max(1) as i64);
+    for i in 0..team.hosts.len() {
+        let account = format!("host{i}@google.sandbox");
+        connect_provider(
+            app,
+            &no_redirects,
+            &format!("host{i:03}@bench.example"),
+            convene_app::calendars::GOOGLE,
+            &account,
+        )
+        .await?;
+        // Hosts' events start at different minutes past the hour.
+        let offset = SignedDuration::from_mins((i as i64 * 7) % 60);
+        for k in 0..p.busy {
+            let start = now
+                .checked_add(step * k as i32)
+                .and_then(|t| t.checked_add(offset))
+                .map_err(err)?;
+            let end = start
+                .checked_add(SignedDuration::from_mins(30))
+                .map_err(err)?;
+            google.add_busy(&account, start, end, "Busy").map_err(err)?;
+        }
+    }
+    google.set_faults(convene_sandbox::Faults {
+        latency: Duration::from_millis(p.calendar_latency_ms),
+        ..Default::default()
+    });
     Ok(())
 }
 
@@ -440,24 +561,25 @@ pub async fn bookings_bench(p: BookingsParams) -> anyhow::Result<()> {
     outcome
 }
 
-/// Connects `email`'s Zoom through the sandbox: Convene's authorize URL → the sandbox's
-/// consent form over HTTP → the callback's code and state back into Convene.
-async fn connect_zoom(
+/// Connects `email`'s `provider` account through its sandbox: Convene's authorize URL →
+/// the sandbox's consent form over HTTP → the callback's code and state back into Convene.
+async fn connect_provider(
     app: &App,
     no_redirects: &reqwest::Client,
     email: &str,
-    zoom_account: &str,
+    provider: &str,
+    account: &str,
 ) -> anyhow::Result<()> {
     use convene_app::connections::oauth::Callback;
     let session = app.login(email, PASSWORD).await.map_err(err)?;
     let actor = convene_app::Actor::from_user(&session.user);
     let authorize = app
-        .start_connect(&actor, &session.token, "zoom")
+        .start_connect(&actor, &session.token, provider)
         .await
         .map_err(err)?;
     let consent = no_redirects
         .post(&authorize)
-        .form(&[("account", zoom_account)])
+        .form(&[("account", account)])
         .send()
         .await?;
     anyhow::ensure!(
@@ -487,7 +609,7 @@ async fn connect_zoom(
         },
     )
     .await
-    .map_err(|f| anyhow::anyhow!("connecting {email} to Zoom failed: {f:?}"))?;
+    .map_err(|f| anyhow::anyhow!("connecting {email} to {provider} failed: {f:?}"))?;
     Ok(())
 }
 
@@ -510,10 +632,11 @@ async fn bookings_bench_in(dir: &std::path::Path, p: &BookingsParams) -> anyhow:
     let started = Instant::now();
     let team = seed_team(&app, p.hosts, false).await?;
     for i in 0..p.hosts {
-        connect_zoom(
+        connect_provider(
             &app,
             &no_redirects,
             &format!("host{i:03}@bench.example"),
+            "zoom",
             &format!("host{i:03}@zoom.sandbox"),
         )
         .await?;
