@@ -246,6 +246,50 @@ impl Tx {
         Ok(out)
     }
 
+    /// Like [`Tx::host_bookings`] without the booking ids, for slot pages: half the
+    /// text to build and parse for a large team.
+    pub async fn host_busy_spans(
+        &mut self,
+        hosts: &[UserId],
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(UserId, Vec<(i64, i64)>)>> {
+        if hosts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..hosts.len()).map(|i| format!("${}", i + 3)).collect();
+        let concat = match self.dialect {
+            Dialect::Sqlite => "group_concat(start_at || ',' || end_at, ';')",
+            Dialect::Postgres => "string_agg(start_at || ',' || end_at, ';')",
+        };
+        let sql = format!(
+            "SELECT user_id, {concat} AS spans FROM booking_hosts WHERE active = TRUE \
+             AND start_at < $1 AND end_at > $2 AND user_id IN ({}) GROUP BY user_id",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(ms(to)).bind(ms(from));
+        for h in hosts {
+            q = q.bind(h.to_string());
+        }
+        let rows = q.fetch_all(&mut *self.inner).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let host: UserId = get_parsed(r, "user_id")?;
+            let spans: String = r.try_get("spans")?;
+            let mut list = Vec::new();
+            for span in spans.split(';') {
+                let bad = || StoreError::Corrupt(format!("booking span '{span}'"));
+                let (start, end) = span.split_once(',').ok_or_else(bad)?;
+                list.push((
+                    start.parse().map_err(|_| bad())?,
+                    end.parse().map_err(|_| bad())?,
+                ));
+            }
+            out.push((host, list));
+        }
+        Ok(out)
+    }
+
     /// For Round Robin fairness: per host, the bookings of `event_type` created since
     /// `since`, and when each host was last booked for it.
     pub async fn round_robin_stats(

@@ -295,10 +295,16 @@ impl App {
         let mut tx = self.store.read().await?;
         if !missing.is_empty() {
             let mut fetched: HashMap<UserId, Vec<Interval>> = HashMap::new();
-            for (host, _, start, end) in tx.host_bookings(&missing, lo, hi).await? {
-                if let Some(i) = Interval::new(start, end) {
-                    fetched.entry(host).or_default().push(i);
-                }
+            for (host, spans) in tx.host_busy_spans(&missing, lo, hi).await? {
+                let intervals = spans
+                    .into_iter()
+                    .filter_map(|(s, e)| {
+                        let s = Timestamp::from_millisecond(s).ok()?;
+                        let e = Timestamp::from_millisecond(e).ok()?;
+                        Interval::new(s, e)
+                    })
+                    .collect();
+                fetched.insert(host, intervals);
             }
             self.bookings_cache.store(&fetched, &missing, lo, hi, now);
             by_host.extend(fetched);
