@@ -403,7 +403,6 @@ impl App {
             .map_err(|e| unexpected(&e))?;
         tx.commit().await.map_err(|e| unexpected(&e))?;
         self.job_signal.notify_waiters();
-        self.job_signal.notify_waiters();
         Ok(ConnectionView::from(&saved))
     }
 

@@ -303,17 +303,10 @@ impl App {
         } else {
             let conn = self.zoom_connection(host).await?;
             let zoom = &self.providers.zoom;
-            let reference = booking_ref(b.id);
             // A previous run may have created it and died before storing the answer.
             let mut adopted: Option<ZoomMeeting> = None;
             if b.meeting_attempted_at.is_some() {
-                let found = self
-                    .with_access_token(&conn, |t| async move { zoom.list_meetings(&t, "me").await })
-                    .await?;
-                let mut mine: Vec<ZoomMeeting> = found
-                    .into_iter()
-                    .filter(|m| m.agenda.as_deref().is_some_and(|a| a.contains(&reference)))
-                    .collect();
+                let mut mine = self.meetings_of_booking(&conn, b.id).await?;
                 mine.sort_by(|a, b| a.id.cmp(&b.id));
                 if !mine.is_empty() {
                     let keep = mine.remove(0);
@@ -401,16 +394,9 @@ impl App {
         if b.meeting_id.is_none() && b.meeting_attempted_at.is_some() {
             // A create may have happened without its answer being stored.
             if let Ok(conn) = self.zoom_connection(b.host_user_id).await {
-                let zoom = &self.providers.zoom;
-                let reference = booking_ref(b.id);
-                let found = self
-                    .with_access_token(&conn, |t| async move { zoom.list_meetings(&t, "me").await })
-                    .await?;
+                let found = self.meetings_of_booking(&conn, b.id).await?;
                 let mut tx = self.store.write().await?;
-                for m in found
-                    .into_iter()
-                    .filter(|m| m.agenda.as_deref().is_some_and(|a| a.contains(&reference)))
-                {
+                for m in found {
                     tx.add_orphan_meeting(
                         &OrphanMeeting {
                             provider: PROVIDER_ZOOM.into(),
@@ -431,6 +417,24 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The host's Zoom meetings whose agenda carries this booking's reference: the
+    /// ones a create may have made without its answer being stored.
+    async fn meetings_of_booking(
+        &self,
+        conn: &str,
+        booking: BookingId,
+    ) -> Result<Vec<ZoomMeeting>, SyncError> {
+        let zoom = &self.providers.zoom;
+        let reference = booking_ref(booking);
+        let found = self
+            .with_access_token(conn, |t| async move { zoom.list_meetings(&t, "me").await })
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter(|m| m.agenda.as_deref().is_some_and(|a| a.contains(&reference)))
+            .collect())
     }
 
     async fn forget_meeting(
